@@ -1,0 +1,539 @@
+"""General-purpose integer instruction forms (mov, ALU, shifts, mul/div, jumps, calls, ...).
+
+Integer forms take the operand size in bits first. Each opcode has a per-size table of `heads`
+(encoder.heads), so 8/16/32/64-bit variants share one code path: 16-bit adds the 0x66 prefix
+(before REX), 64-bit sets REX.W, 8-bit uses the byte opcode and forces a REX prefix when an
+operand is spl/bpl/sil/dil (register numbers 4..7, `BYTE_REX`), so AH..BH are never produced.
+"""
+
+from .encoder import BYTE_REX, Encoder, _pack_i16, _pack_i32, heads, pack_imm, signed_imm
+from .operands import AssemblerError, Label
+
+# ALU operations: the /digit of 80/81/83 and bits 3..5 of the two-operand opcodes.
+ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP = range(8)
+# Shift/rotate operations: the /digit of C0/C1/D0..D3.
+ROL, ROR, RCL, RCR, SHL, SHR, SAL, SAR = range(8)
+SHIFT_OPS = (ROL, ROR, RCL, RCR, SHL, SHR, SAR)
+
+
+class _SizeTable(dict):
+    """size -> heads tuple; a missing size is a caller bug, reported clearly."""
+
+    def __missing__(self, size):
+        raise AssemblerError(f"operand size {size} not encodable for this instruction")
+
+
+def _sized(op8, op, prefix=b"", byte_src=False):
+    """Per-size `heads` of an instruction with byte opcode `op8` (None: no 8-bit form);
+    `byte_src` marks forms whose ModRM.rm is a byte register at every size (movzx/movsx r8)."""
+    table = _SizeTable({16: heads(b"\x66" + prefix, 0, op, byte_src),
+                        32: heads(prefix, 0, op, byte_src), 64: heads(prefix, 8, op, byte_src)})
+    if op8 is not None:
+        table[8] = heads(prefix, 0, op8, True)
+    return table
+
+
+def _b(*values) -> bytes:
+    return bytes(values)
+
+
+_MOV_MR = _sized(b"\x88", b"\x89")
+_MOV_RM = _sized(b"\x8a", b"\x8b")
+_MOV_MI = _sized(b"\xc6", b"\xc7")
+_ALU_MR = tuple(_sized(_b(op * 8), _b(op * 8 + 1)) for op in range(8))
+_ALU_RM = tuple(_sized(_b(op * 8 + 2), _b(op * 8 + 3)) for op in range(8))
+_ALU_ACC_I = tuple(_sized(_b(op * 8 + 4), _b(op * 8 + 5)) for op in range(8))  # al/ax/eax/rax, imm
+_GRP1_I = _sized(b"\x80", b"\x81")  # /op imm8 / imm16/32
+_GRP1_I8 = _sized(None, b"\x83")  # /op sign-extended imm8
+_TEST_MR = _sized(b"\x84", b"\x85")
+_TEST_ACC_I = _sized(b"\xa8", b"\xa9")
+_GRP3 = _sized(b"\xf6", b"\xf7")  # /0 test imm, /2 not, /3 neg, /4 mul, /5 imul, /6 div, /7 idiv
+_SHIFT_1 = _sized(b"\xd0", b"\xd1")
+_SHIFT_CL = _sized(b"\xd2", b"\xd3")
+_SHIFT_I = _sized(b"\xc0", b"\xc1")
+_XCHG = _sized(b"\x86", b"\x87")
+_LEA = _sized(None, b"\x8d")
+_IMUL_RM = _sized(None, b"\x0f\xaf")
+_IMUL_RMI8 = _sized(None, b"\x6b")
+_IMUL_RMI = _sized(None, b"\x69")
+_MOVZX8 = _sized(None, b"\x0f\xb6", byte_src=True)
+_MOVZX16 = _sized(None, b"\x0f\xb7")
+_MOVSX8 = _sized(None, b"\x0f\xbe", byte_src=True)
+_MOVSX16 = _sized(None, b"\x0f\xbf")
+_LZCNT = _sized(None, b"\x0f\xbd", b"\xf3")
+_TZCNT = _sized(None, b"\x0f\xbc", b"\xf3")
+_POPCNT = _sized(None, b"\x0f\xb8", b"\xf3")
+_BSR = _sized(None, b"\x0f\xbd")
+_BSF = _sized(None, b"\x0f\xbc")
+_CMOV = tuple(_sized(None, _b(0x0F, 0x40 + cc)) for cc in range(16))
+_SETCC = tuple(heads(b"", 0, _b(0x0F, 0x90 + cc), True) for cc in range(16))
+_MOVSXD = heads(b"", 8, b"\x63")
+_POP_M = heads(b"", 0, b"\x8f")
+_JCC32 = tuple(_b(0x0F, 0x80 + cc) for cc in range(16))
+_FF = heads(b"", 0, b"\xff")
+_BR = BYTE_REX
+
+
+def _imm(imm: int, size: int) -> bytes:
+    """The immediate of a `size`-bit instruction (imm32 sign-extended for 64-bit)."""
+    if size == 8:
+        return pack_imm(imm, 1)
+    imm = signed_imm(imm, size)
+    if size == 16:
+        return _pack_i16(imm)
+    if not -0x80000000 <= imm <= 0x7FFFFFFF:
+        raise AssemblerError(f"immediate {imm:#x} is not a sign-extended imm32")
+    return _pack_i32(imm)
+
+
+class GprForms(Encoder):
+    """Integer, control-flow and stack instructions."""
+
+    __slots__ = ()
+
+    # ---- moves ------------------------------------------------------------------------------
+
+    def mov_rr(self, size: int, dst: int, src: int) -> None:
+        self._op_r(_MOV_MR[size], src, dst, _BR[src] | _BR[dst])
+
+    def mov_rm(self, size: int, dst: int, mem) -> None:
+        """Load."""
+        self._op_m(_MOV_RM[size], dst, mem, 0, _BR[dst])
+
+    def mov_mr(self, size: int, mem, src: int) -> None:
+        """Store."""
+        self._op_m(_MOV_MR[size], src, mem, 0, _BR[src])
+
+    def mov_ri(self, size: int, dst: int, imm: int) -> None:
+        """Shortest mov of a constant: for 64-bit, `mov r32, imm32` when it zero-extends, else
+        `mov r/m64, simm32` when it sign-extends, else `movabs r64, imm64`. Flags are preserved."""
+        buf = self.buf
+        if size == 64:
+            imm = signed_imm(imm, 64)
+            if 0 <= imm <= 0xFFFFFFFF:
+                size = 32
+            elif -0x80000000 <= imm < 0:
+                self._op_r(_MOV_MI[64], 0, dst)
+                buf += _pack_i32(imm)
+                return
+            else:
+                buf.append(0x48 | (dst >> 3))
+                buf.append(0xB8 | (dst & 7))
+                buf += (imm & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+                return
+        if size == 32:
+            if dst >= 8:
+                buf.append(0x41)
+            buf.append(0xB8 | (dst & 7))
+            buf += pack_imm(imm, 4)
+        elif size == 16:
+            buf.append(0x66)
+            if dst >= 8:
+                buf.append(0x41)
+            buf.append(0xB8 | (dst & 7))
+            buf += pack_imm(imm, 2)
+        elif size == 8:
+            if dst >= 4:
+                buf.append(0x40 | (dst >> 3))
+            buf.append(0xB0 | (dst & 7))
+            buf += pack_imm(imm, 1)
+        else:
+            raise AssemblerError(f"operand size {size} not encodable for mov")
+
+    def mov_mi(self, size: int, mem, imm: int) -> None:
+        data = _imm(imm, size)
+        self._op_m(_MOV_MI[size], 0, mem, len(data))
+        self.buf += data
+
+    def movzx_rr(self, dst_size: int, src_size: int, dst: int, src: int) -> None:
+        """Zero-extend; src_size 32 (to 64) is the implicit zero-extension of `mov r32, r32`."""
+        if src_size == 32:
+            self.mov_rr(32, dst, src)
+            return
+        table = _MOVZX8 if src_size == 8 else _MOVZX16
+        self._op_r(table[dst_size], dst, src, _BR[src])
+
+    def movzx_rm(self, dst_size: int, src_size: int, dst: int, mem) -> None:
+        if src_size == 32:
+            self.mov_rm(32, dst, mem)
+            return
+        self._op_m((_MOVZX8 if src_size == 8 else _MOVZX16)[dst_size], dst, mem)
+
+    def movsx_rr(self, dst_size: int, src_size: int, dst: int, src: int) -> None:
+        """Sign-extend; src_size 32 (to 64) is movsxd."""
+        if src_size == 32:
+            self.movsxd_rr(dst, src)
+            return
+        table = _MOVSX8 if src_size == 8 else _MOVSX16
+        self._op_r(table[dst_size], dst, src, _BR[src])
+
+    def movsx_rm(self, dst_size: int, src_size: int, dst: int, mem) -> None:
+        if src_size == 32:
+            self.movsxd_rm(dst, mem)
+            return
+        self._op_m((_MOVSX8 if src_size == 8 else _MOVSX16)[dst_size], dst, mem)
+
+    def movsxd_rr(self, dst: int, src: int) -> None:
+        """dst64 = sign-extended src32."""
+        self._op_r(_MOVSXD, dst, src)
+
+    def movsxd_rm(self, dst: int, mem) -> None:
+        self._op_m(_MOVSXD, dst, mem)
+
+    def lea(self, size: int, dst: int, mem) -> None:
+        self._op_m(_LEA[size], dst, mem)
+
+    def xchg_rr(self, size: int, a: int, b: int) -> None:
+        self._op_r(_XCHG[size], b, a, _BR[a] | _BR[b])
+
+    # ---- ALU --------------------------------------------------------------------------------
+
+    def alu_rr(self, op: int, size: int, dst: int, src: int) -> None:
+        """dst = dst <op> src (ALU_CMP only sets flags)."""
+        self._op_r(_ALU_MR[op][size], src, dst, _BR[src] | _BR[dst])
+
+    def alu_rm(self, op: int, size: int, dst: int, mem) -> None:
+        self._op_m(_ALU_RM[op][size], dst, mem, 0, _BR[dst])
+
+    def alu_mr(self, op: int, size: int, mem, src: int) -> None:
+        self._op_m(_ALU_MR[op][size], src, mem, 0, _BR[src])
+
+    def alu_ri(self, op: int, size: int, dst: int, imm: int) -> None:
+        """Shortest form: sign-extended imm8 (83 /op), else the accumulator short form for
+        al/ax/eax/rax, else 81 /op with imm16/imm32."""
+        if size == 8:
+            if dst == 0:
+                self.buf += _ALU_ACC_I[op][8][0]
+            else:
+                self._op_r(_GRP1_I[8], op, dst, _BR[dst])
+            self.buf += pack_imm(imm, 1)
+            return
+        s = signed_imm(imm, size)
+        if -128 <= s <= 127:
+            self._op_r(_GRP1_I8[size], op, dst)
+            self.buf.append(s & 0xFF)
+            return
+        data = _imm(s, size)
+        if dst == 0:
+            self.buf += _ALU_ACC_I[op][size][0]
+        else:
+            self._op_r(_GRP1_I[size], op, dst)
+        self.buf += data
+
+    def alu_ri32(self, op: int, size: int, dst: int, imm: int = 0) -> int:
+        """Always the imm32 form (81 /op); returns the immediate's offset for `patch_i32`
+        (a prologue's frame size is only known after the body is compiled)."""
+        if size < 32:
+            raise AssemblerError("alu_ri32 needs a 32- or 64-bit operand")
+        self._op_r(_GRP1_I[size], op, dst)
+        pos = len(self.buf)
+        self.buf += _imm(imm, size)
+        return pos
+
+    def alu_mi(self, op: int, size: int, mem, imm: int) -> None:
+        if size == 8:
+            self._op_m(_GRP1_I[8], op, mem, 1)
+            self.buf += pack_imm(imm, 1)
+            return
+        s = signed_imm(imm, size)
+        if -128 <= s <= 127:
+            self._op_m(_GRP1_I8[size], op, mem, 1)
+            self.buf.append(s & 0xFF)
+            return
+        data = _imm(s, size)
+        self._op_m(_GRP1_I[size], op, mem, len(data))
+        self.buf += data
+
+    def test_rr(self, size: int, a: int, b: int) -> None:
+        self._op_r(_TEST_MR[size], b, a, _BR[a] | _BR[b])
+
+    def test_mr(self, size: int, mem, r: int) -> None:
+        self._op_m(_TEST_MR[size], r, mem, 0, _BR[r])
+
+    def test_ri(self, size: int, r: int, imm: int) -> None:
+        data = _imm(imm, size)
+        if r == 0:
+            self.buf += _TEST_ACC_I[size][0]
+        else:
+            self._op_r(_GRP3[size], 0, r, _BR[r])
+        self.buf += data
+
+    def test_mi(self, size: int, mem, imm: int) -> None:
+        data = _imm(imm, size)
+        self._op_m(_GRP3[size], 0, mem, len(data))
+        self.buf += data
+
+    # ---- shifts and rotates -----------------------------------------------------------------
+
+    def shift_ri(self, op: int, size: int, r: int, imm: int) -> None:
+        """r <op>= imm (the D1 /op form for a count of 1)."""
+        force = _BR[r]
+        if imm == 1:
+            self._op_r(_SHIFT_1[size], op, r, force)
+        else:
+            self._op_r(_SHIFT_I[size], op, r, force)
+            self.buf += pack_imm(imm, 1)
+
+    def shift_rcl(self, op: int, size: int, r: int) -> None:
+        """r <op>= cl."""
+        self._op_r(_SHIFT_CL[size], op, r, _BR[r])
+
+    def shift_mi(self, op: int, size: int, mem, imm: int) -> None:
+        if imm == 1:
+            self._op_m(_SHIFT_1[size], op, mem)
+        else:
+            self._op_m(_SHIFT_I[size], op, mem, 1)
+            self.buf += pack_imm(imm, 1)
+
+    def shift_mcl(self, op: int, size: int, mem) -> None:
+        self._op_m(_SHIFT_CL[size], op, mem)
+
+    # ---- multiply, divide, unary (group 3) ---------------------------------------------------
+
+    def imul_rr(self, size: int, dst: int, src: int) -> None:
+        self._op_r(_IMUL_RM[size], dst, src)
+
+    def imul_rm(self, size: int, dst: int, mem) -> None:
+        self._op_m(_IMUL_RM[size], dst, mem)
+
+    def imul_rri(self, size: int, dst: int, src: int, imm: int) -> None:
+        """dst = src * imm (imm8 form when it fits)."""
+        s = signed_imm(imm, size)
+        if -128 <= s <= 127:
+            self._op_r(_IMUL_RMI8[size], dst, src)
+            self.buf.append(s & 0xFF)
+        else:
+            self._op_r(_IMUL_RMI[size], dst, src)
+            self.buf += _imm(s, size)
+
+    def _grp3_r(self, ext: int, size: int, r: int) -> None:
+        self._op_r(_GRP3[size], ext, r, _BR[r])
+
+    def _grp3_m(self, ext: int, size: int, mem) -> None:
+        self._op_m(_GRP3[size], ext, mem)
+
+    def not_r(self, size: int, r: int) -> None:
+        self._grp3_r(2, size, r)
+
+    def neg_r(self, size: int, r: int) -> None:
+        self._grp3_r(3, size, r)
+
+    def mul_r(self, size: int, r: int) -> None:
+        """rdx:rax = rax * r (unsigned)."""
+        self._grp3_r(4, size, r)
+
+    def imul_r(self, size: int, r: int) -> None:
+        """rdx:rax = rax * r (signed, one-operand form)."""
+        self._grp3_r(5, size, r)
+
+    def div_r(self, size: int, r: int) -> None:
+        """rax, rdx = rdx:rax divmod r (unsigned)."""
+        self._grp3_r(6, size, r)
+
+    def idiv_r(self, size: int, r: int) -> None:
+        self._grp3_r(7, size, r)
+
+    def not_m(self, size: int, mem) -> None:
+        self._grp3_m(2, size, mem)
+
+    def neg_m(self, size: int, mem) -> None:
+        self._grp3_m(3, size, mem)
+
+    def mul_m(self, size: int, mem) -> None:
+        self._grp3_m(4, size, mem)
+
+    def imul_m(self, size: int, mem) -> None:
+        self._grp3_m(5, size, mem)
+
+    def div_m(self, size: int, mem) -> None:
+        self._grp3_m(6, size, mem)
+
+    def idiv_m(self, size: int, mem) -> None:
+        self._grp3_m(7, size, mem)
+
+    def cdq(self) -> None:
+        """edx = sign of eax (before a 32-bit idiv)."""
+        self.buf.append(0x99)
+
+    def cqo(self) -> None:
+        """rdx = sign of rax (before a 64-bit idiv)."""
+        self.buf += b"\x48\x99"
+
+    # ---- bit counting -----------------------------------------------------------------------
+
+    def lzcnt_rr(self, size: int, dst: int, src: int) -> None:
+        self._op_r(_LZCNT[size], dst, src)
+
+    def lzcnt_rm(self, size: int, dst: int, mem) -> None:
+        self._op_m(_LZCNT[size], dst, mem)
+
+    def tzcnt_rr(self, size: int, dst: int, src: int) -> None:
+        self._op_r(_TZCNT[size], dst, src)
+
+    def tzcnt_rm(self, size: int, dst: int, mem) -> None:
+        self._op_m(_TZCNT[size], dst, mem)
+
+    def popcnt_rr(self, size: int, dst: int, src: int) -> None:
+        self._op_r(_POPCNT[size], dst, src)
+
+    def popcnt_rm(self, size: int, dst: int, mem) -> None:
+        self._op_m(_POPCNT[size], dst, mem)
+
+    def bsr_rr(self, size: int, dst: int, src: int) -> None:
+        self._op_r(_BSR[size], dst, src)
+
+    def bsr_rm(self, size: int, dst: int, mem) -> None:
+        self._op_m(_BSR[size], dst, mem)
+
+    def bsf_rr(self, size: int, dst: int, src: int) -> None:
+        self._op_r(_BSF[size], dst, src)
+
+    def bsf_rm(self, size: int, dst: int, mem) -> None:
+        self._op_m(_BSF[size], dst, mem)
+
+    # aliases: the contract names them without an operand-kind suffix
+    lzcnt, tzcnt, popcnt, bsr, bsf = lzcnt_rr, tzcnt_rr, popcnt_rr, bsr_rr, bsf_rr
+
+    # ---- flags to values --------------------------------------------------------------------
+
+    def setcc(self, cc: int, r: int) -> None:
+        """r8 = cc ? 1 : 0 (REX forced for spl/bpl/sil/dil)."""
+        self._op_r(_SETCC[cc], 0, r, _BR[r])
+
+    def setcc_m(self, cc: int, mem) -> None:
+        self._op_m(_SETCC[cc], 0, mem)
+
+    def cmovcc(self, cc: int, size: int, dst: int, src: int) -> None:
+        self._op_r(_CMOV[cc][size], dst, src)
+
+    def cmovcc_rm(self, cc: int, size: int, dst: int, mem) -> None:
+        self._op_m(_CMOV[cc][size], dst, mem)
+
+    # ---- control flow -----------------------------------------------------------------------
+
+    def jcc(self, cc: int, label: Label) -> None:
+        """rel8 when the label is bound and within reach, else rel32 (forward: patched at bind)."""
+        buf = self.buf
+        pos = label.pos
+        if pos >= 0:
+            rel = pos - len(buf) - 2
+            if rel >= -128:
+                buf.append(0x70 | cc)
+                buf.append(rel & 0xFF)
+                return
+            buf += _JCC32[cc]
+            buf += _pack_i32(pos - len(buf) - 4)
+            return
+        buf += _JCC32[cc]
+        self._ref32(label, len(buf) + 4)
+
+    def jmp(self, label: Label) -> None:
+        buf = self.buf
+        pos = label.pos
+        if pos >= 0:
+            rel = pos - len(buf) - 2
+            if rel >= -128:
+                buf.append(0xEB)
+                buf.append(rel & 0xFF)
+                return
+            buf.append(0xE9)
+            buf += _pack_i32(pos - len(buf) - 4)
+            return
+        buf.append(0xE9)
+        self._ref32(label, len(buf) + 4)
+
+    def jmp32(self, label: Label) -> int:
+        """jmp rel32 even when rel8 would reach; returns the rel32 field's offset (patchable)."""
+        buf = self.buf
+        buf.append(0xE9)
+        pos = len(buf)
+        self._ref32(label, pos + 4)
+        return pos
+
+    def jmp_r(self, r: int) -> None:
+        self._op_r(_FF, 4, r)
+
+    def jmp_m(self, mem) -> None:
+        self._op_m(_FF, 4, mem)
+
+    def call(self, target) -> int:
+        """call rel32 to a Label or a buffer offset (may lie outside the buffer, e.g. negative);
+        returns the rel32 field's offset so the caller can re-patch it."""
+        buf = self.buf
+        buf.append(0xE8)
+        pos = len(buf)
+        if type(target) is int:
+            buf += _pack_i32(target - pos - 4)
+        else:
+            self._ref32(target, pos + 4)
+        return pos
+
+    def call_r(self, r: int) -> None:
+        self._op_r(_FF, 2, r)
+
+    def call_m(self, mem) -> None:
+        self._op_m(_FF, 2, mem)
+
+    def call_abs(self, address: int, scratch: int = 0) -> None:
+        """Call a fixed address via `scratch` (default rax): mov scratch, imm64; call scratch."""
+        self.mov_ri(64, scratch, address)
+        self.call_r(scratch)
+
+    def jmp_abs(self, address: int, scratch: int = 0) -> None:
+        self.mov_ri(64, scratch, address)
+        self.jmp_r(scratch)
+
+    # ---- string ops (memory.copy / memory.fill): rdi = dst, rsi = src, rcx = count, al = byte ---
+
+    def rep_movsb(self) -> None:
+        self.buf += b"\xf3\xa4"
+
+    def rep_stosb(self) -> None:
+        self.buf += b"\xf3\xaa"
+
+    def std(self) -> None:
+        """Direction flag set: string ops walk downwards (overlapping copy to a higher address)."""
+        self.buf.append(0xFD)
+
+    def cld(self) -> None:
+        """Direction flag clear, as the System V ABI requires at calls and returns."""
+        self.buf.append(0xFC)
+
+    def ret(self) -> None:
+        self.buf.append(0xC3)
+
+    def ud2(self) -> None:
+        self.buf += b"\x0f\x0b"
+
+    def int3(self) -> None:
+        self.buf.append(0xCC)
+
+    # ---- stack ------------------------------------------------------------------------------
+
+    def push_r(self, r: int) -> None:
+        buf = self.buf
+        if r >= 8:
+            buf.append(0x41)
+        buf.append(0x50 | (r & 7))
+
+    def pop_r(self, r: int) -> None:
+        buf = self.buf
+        if r >= 8:
+            buf.append(0x41)
+        buf.append(0x58 | (r & 7))
+
+    def push_m(self, mem) -> None:
+        self._op_m(_FF, 6, mem)
+
+    def pop_m(self, mem) -> None:
+        self._op_m(_POP_M, 0, mem)
+
+    def push_i(self, imm: int) -> None:
+        """push a sign-extended imm8/imm32 (8 bytes on the stack)."""
+        s = signed_imm(imm, 64)
+        if -128 <= s <= 127:
+            self.buf.append(0x6A)
+            self.buf.append(s & 0xFF)
+        else:
+            self.buf.append(0x68)
+            self.buf += _imm(s, 64)

@@ -1,0 +1,53 @@
+"""Operand and label types of the x86-64 assembler.
+
+Registers are plain ints (see regs.py); only memory operands and labels are objects, because they
+carry several fields. `Mem` and `RipRel` are NamedTuples so building one is cheap and the encoder
+can unpack them positionally.
+"""
+
+from typing import NamedTuple, Optional, Union
+
+
+class AssemblerError(ValueError):
+    """An instruction was asked for that x86-64 cannot encode (a bug in the caller, not in Wasm)."""
+
+
+class Label:
+    """A code position that may be referenced before it is known.
+
+    `pos` is the buffer offset once bound (-1 before). `fixups` collects the rel32 fields that
+    referenced the label while unbound, as (field position, origin) pairs: at bind time each field
+    receives `pos - origin` (origin = the end of the referencing instruction, or a table base).
+    """
+
+    __slots__ = ("pos", "fixups")
+
+    def __init__(self) -> None:
+        self.pos = -1
+        self.fixups: Optional[list] = None
+
+    @property
+    def bound(self) -> bool:
+        return self.pos >= 0
+
+    def __repr__(self) -> str:
+        return f"Label({self.pos})" if self.pos >= 0 else f"Label(unbound @{id(self):#x})"
+
+
+class Mem(NamedTuple):
+    """[base + index*scale + disp]; base None gives [index*scale + disp32] or absolute [disp32]."""
+
+    base: Optional[int]
+    index: Optional[int] = None
+    scale: int = 1
+    disp: int = 0
+
+
+class RipRel(NamedTuple):
+    """[rip + rel32] addressing `target` (a Label or a buffer offset) plus `extra_disp` bytes."""
+
+    target: Union[Label, int]
+    extra_disp: int = 0
+
+
+MemOperand = Union[Mem, RipRel]
