@@ -1,0 +1,127 @@
+"""Layouts of the native structures generated code reads: vmctx, activation record, call buffer.
+
+Each layout is a ctypes Structure, so Python reads and writes fields by name and the offsets the
+code generator bakes into instructions come from the same definition (`VMCTX_*`, `ACT_*`,
+`CALLBUF_*` below). See docs/architecture.md for the why of each structure.
+
+- VMContext: one per instance (and one per host function import: a host context), pointed to by
+  r14 while that instance's code runs. Holds what generated code needs about its instance.
+- Activation: the record an entry trampoline keeps on its own native stack frame, pointed to by
+  r13 for as long as Wasm code runs under that entry. Trap landing and stack limit live here
+  rather than in the vmctx, so they are per thread and per nesting level by construction.
+- CallBuffer: the memory Python and the entry trampoline exchange arguments, results and trap
+  details through; one per thread (nested entries reuse it safely, see trampolines.py).
+"""
+
+import ctypes
+
+u64 = ctypes.c_uint64
+
+
+class VMContext(ctypes.Structure):
+    """Per-instance context (r14). Array fields point to memory the owning instance keeps alive.
+
+    memory_base must stay at offset 0: a call through a function reference loads the callee's
+    r15 from [vmctx + 0] whatever kind of context it is (instance or host context).
+    """
+
+    _fields_ = [
+        ("memory_base", u64),     # memory 0 base (also held in r15 while this instance runs)
+        ("memory_length", u64),   # accessible bytes of memory 0 (explicit bounds, memory.size)
+        ("funcs", u64),           # -> u64[nfuncs]: code address of each function (imports: stubs)
+        ("func_refs", u64),       # -> FuncRef[nfuncs]: what ref.func / imports / tables point to
+        ("type_ids", u64),        # -> u32[ntypes]: store-wide canonical id of each module type
+        ("globals", u64),         # -> 16-byte slot per defined global
+        ("tables", u64),          # -> TableDesc[ntables]
+        ("memories", u64),        # -> MemoryDesc[nmemories] (memory 0 also at memory_base)
+        ("host_callback", u64),   # host contexts: address of the ctypes callback the stub calls
+        ("host_data", u64),       # host contexts: free for the host side
+        ("builtins", u64),        # -> FuncRef[]: runtime builtins (runtime/builtins.py)
+        ("reserved", u64 * 5),    # room to grow without moving anything above
+    ]
+
+    @property
+    def address(self) -> int:
+        return ctypes.addressof(self)
+
+
+class FuncRef(ctypes.Structure):
+    """A function as a first-class value: what funcref table slots and imports point to.
+
+    Calling one: r14 = vmctx, r15 = [vmctx + VMCTX_MEMORY_BASE], call [code].
+    """
+
+    _fields_ = [
+        ("code", u64),
+        ("type_id", u64),
+        ("vmctx", u64),
+    ]
+
+
+class MemoryDesc(ctypes.Structure):
+    _fields_ = [("base", u64), ("length", u64)]
+
+
+class TableDesc(ctypes.Structure):
+    _fields_ = [("base", u64), ("length", u64)]
+
+
+class Activation(ctypes.Structure):
+    """The entry trampoline's record on the native stack (r13 points at it).
+
+    Right above it (at higher addresses) the trampoline saved r15, r14, r13, r12, rbx, rbp in that
+    order, so `lea rsp, [r13 + sizeof]` followed by six pops unwinds any trap.
+    """
+
+    _fields_ = [
+        ("trap_landing", u64),    # code address: eax = trap code, rdx = trap PC, r13 = this
+        ("stack_limit", u64),     # prologues trap with "call stack exhausted" below this rsp
+        ("call_buffer", u64),     # the CallBuffer the entry was called with
+    ]
+
+
+class CallBufferHeader(ctypes.Structure):
+    """Start of a CallBuffer; the 16-byte value slots follow at CALLBUF_SLOTS.
+
+    A slot holds a value's bits from its low byte: i32/f32 in 4 bytes, i64/f64/references in 8,
+    v128 in 16. Bytes beyond a value's width are undefined.
+    """
+
+    _fields_ = [
+        ("stack_floor", u64),     # in: no stack limit may be set below this (thread's stack end)
+        ("stack_budget", u64),    # in: bytes of native stack one entry may use
+        ("trap_pc", u64),         # out: native PC of the trap (0 if unknown)
+        ("reserved", u64),
+    ]
+
+
+VMCTX_SIZE = ctypes.sizeof(VMContext)
+VMCTX_MEMORY_BASE = VMContext.memory_base.offset
+VMCTX_MEMORY_LENGTH = VMContext.memory_length.offset
+VMCTX_FUNCS = VMContext.funcs.offset
+VMCTX_FUNC_REFS = VMContext.func_refs.offset
+VMCTX_TYPE_IDS = VMContext.type_ids.offset
+VMCTX_GLOBALS = VMContext.globals.offset
+VMCTX_TABLES = VMContext.tables.offset
+VMCTX_MEMORIES = VMContext.memories.offset
+VMCTX_HOST_CALLBACK = VMContext.host_callback.offset
+VMCTX_HOST_DATA = VMContext.host_data.offset
+VMCTX_BUILTINS = VMContext.builtins.offset
+
+FUNCREF_SIZE = ctypes.sizeof(FuncRef)
+FUNCREF_CODE = FuncRef.code.offset
+FUNCREF_TYPE_ID = FuncRef.type_id.offset
+FUNCREF_VMCTX = FuncRef.vmctx.offset
+
+ACT_SIZE = ctypes.sizeof(Activation)
+ACT_TRAP_LANDING = Activation.trap_landing.offset
+ACT_STACK_LIMIT = Activation.stack_limit.offset
+ACT_CALL_BUFFER = Activation.call_buffer.offset
+
+CALLBUF_STACK_FLOOR = CallBufferHeader.stack_floor.offset
+CALLBUF_STACK_BUDGET = CallBufferHeader.stack_budget.offset
+CALLBUF_TRAP_PC = CallBufferHeader.trap_pc.offset
+CALLBUF_SLOTS = ctypes.sizeof(CallBufferHeader)
+SLOT_SIZE = 16
+
+assert VMCTX_MEMORY_BASE == 0 and ACT_SIZE % 8 == 0 and CALLBUF_SLOTS % 16 == 0
