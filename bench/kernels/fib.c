@@ -1,0 +1,10 @@
+/* fib: doubly recursive Fibonacci. Call-heavy: measures prologue/epilogue and call cost. */
+#include "common.h"
+
+__attribute__((noinline)) static int fib(int n) {
+    return n < 2 ? n : fib(n - 1) + fib(n - 2);
+}
+
+int run(int n) {
+    return fib(n);
+}

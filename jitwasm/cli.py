@@ -1,0 +1,130 @@
+"""The `jitwasm` command line.
+
+Only click is imported at start-up; each command imports what it needs, so a command pays only
+for its own dependencies.
+"""
+
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.group()
+def main():
+    """jitwasm: a WebAssembly runtime that compiles Wasm to x86-64 at load time."""
+
+
+class _Invalid(Exception):
+    """The file is not a valid module; the message is the one line to print."""
+
+
+def _read_module(path: Path) -> bytes:
+    """The binary module at `path`; text (.wat) is converted with `wasm-tools parse`."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise _Invalid(f"{path}: cannot read: {e.strerror or e}") from None
+    if data.startswith(b"\0asm") or path.suffix != ".wat":
+        return data
+    import subprocess
+
+    from .wast.conversion import WASM_TOOLS_HINT, find_wasm_tools
+    executable = find_wasm_tools()
+    if executable is None:
+        raise _Invalid(f"{path}: cannot read the text format: {WASM_TOOLS_HINT}")
+    proc = subprocess.run([executable, "parse", str(path)], capture_output=True)
+    if proc.returncode != 0:
+        message = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise _Invalid(f"{path}: {message[0] if message else 'wasm-tools parse failed'}")
+    return proc.stdout
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing for valid modules.")
+def validate(files, quiet):
+    """Decode and validate FILES (.wasm, or .wat when wasm-tools is installed).
+
+    Prints `FILE: valid`, or `FILE: <reason> (at byte offset ...)` and exits with status 1.
+    """
+    from .binary import decode_module
+    from .errors import DecodeError, ValidationError
+    from .validate import validate_module
+
+    status = 0
+    for path in files:
+        try:
+            wasm = _read_module(path)
+            try:
+                validate_module(decode_module(wasm))
+            except (DecodeError, ValidationError) as e:
+                raise _Invalid(f"{path}: {e}") from None
+        except _Invalid as e:
+            click.echo(str(e), err=True)
+            status = 1
+        else:
+            if not quiet:
+                click.echo(f"{path}: valid")
+    sys.exit(status)
+
+
+def _wast_scripts(paths) -> list:
+    """The .wast files named, directories expanded to their top-level *.wast (sorted)."""
+    scripts = []
+    for path in paths:
+        if path.is_dir():
+            scripts.extend(sorted(path.glob("*.wast")))
+        else:
+            scripts.append(path)
+    return scripts
+
+
+def _display_names(scripts) -> dict:
+    """File names alone when they are unique in this run, else the paths as given."""
+    unique = len({s.name for s in scripts}) == len(scripts)
+    return {s: s.name if unique else str(s) for s in scripts}
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write per-file counts and skip buckets to this JSON file.")
+@click.option("--skip-list", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Skip the commands listed (FILE.wast:LINE reason per line).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Parallel wasm-tools conversions (default: CPU count).")
+@click.option("-v", "--verbose", is_flag=True, help="Print every failure with its context.")
+def wast(paths, json_path, skip_list, jobs, verbose):
+    """Run spec-test scripts (.wast files, or directories of them).
+
+    Prints one line per file and, last, the total `N passed, N failed, N skipped` counted over
+    assertions (module commands included). Exits with status 1 if anything failed.
+    """
+    from .wast import WastRunner, convert_all, load_skiplist, totals, totals_line
+
+    scripts = _wast_scripts(paths)
+    if not scripts:
+        raise click.UsageError("no .wast files in " + ", ".join(map(str, paths)))
+    try:
+        skips = load_skiplist(skip_list) if skip_list else None
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--skip-list") from None
+    runner = WastRunner(skiplist=skips)
+    converted = convert_all(scripts, jobs)
+    names = _display_names(scripts)
+    results = []
+    for script in scripts:
+        result = runner.run_file(script, converted[script], names[script])
+        results.append(result)
+        click.echo(result.summary_line())
+        if verbose:
+            for failure in result.failures:
+                click.echo("  " + failure.format().replace("\n", "\n  "))
+    if json_path is not None:
+        import json
+        report = {"files": {r.name: r.to_json() for r in results}, "totals": totals(results)}
+        json_path.write_text(json.dumps(report, indent=1) + "\n")
+    click.echo(totals_line(results))
+    sys.exit(1 if any(r.failures for r in results) else 0)

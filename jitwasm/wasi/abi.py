@@ -1,0 +1,161 @@
+"""The preview1 ABI as constants and precompiled little-endian structs (witx layouts).
+
+Guest structs are read and written with `struct.Struct.unpack_from/pack_into` straight on the
+memory view, so no per-call format parsing and no intermediate copies.
+"""
+
+from struct import Struct
+
+# filetype (u8)
+FILETYPE_UNKNOWN = 0
+FILETYPE_BLOCK_DEVICE = 1
+FILETYPE_CHARACTER_DEVICE = 2
+FILETYPE_DIRECTORY = 3
+FILETYPE_REGULAR_FILE = 4
+FILETYPE_SOCKET_DGRAM = 5
+FILETYPE_SOCKET_STREAM = 6
+FILETYPE_SYMBOLIC_LINK = 7
+
+# fdflags (u16)
+FDFLAGS_APPEND = 1 << 0
+FDFLAGS_DSYNC = 1 << 1
+FDFLAGS_NONBLOCK = 1 << 2
+FDFLAGS_RSYNC = 1 << 3
+FDFLAGS_SYNC = 1 << 4
+FDFLAGS_ALL = 0x1F
+
+# oflags (u16)
+OFLAGS_CREAT = 1 << 0
+OFLAGS_DIRECTORY = 1 << 1
+OFLAGS_EXCL = 1 << 2
+OFLAGS_TRUNC = 1 << 3
+OFLAGS_ALL = 0xF
+
+# lookupflags (u32)
+LOOKUPFLAGS_SYMLINK_FOLLOW = 1 << 0
+
+# fstflags (u16)
+FSTFLAGS_ATIM = 1 << 0
+FSTFLAGS_ATIM_NOW = 1 << 1
+FSTFLAGS_MTIM = 1 << 2
+FSTFLAGS_MTIM_NOW = 1 << 3
+
+# whence (u8)
+WHENCE_SET = 0
+WHENCE_CUR = 1
+WHENCE_END = 2
+
+# clockid (u32)
+CLOCKID_REALTIME = 0
+CLOCKID_MONOTONIC = 1
+CLOCKID_PROCESS_CPUTIME_ID = 2
+CLOCKID_THREAD_CPUTIME_ID = 3
+
+# advice (u8)
+ADVICE_NORMAL = 0
+ADVICE_SEQUENTIAL = 1
+ADVICE_RANDOM = 2
+ADVICE_WILLNEED = 3
+ADVICE_DONTNEED = 4
+ADVICE_NOREUSE = 5
+
+# eventtype (u8), eventrwflags (u16), subclockflags (u16)
+EVENTTYPE_CLOCK = 0
+EVENTTYPE_FD_READ = 1
+EVENTTYPE_FD_WRITE = 2
+EVENTRWFLAGS_FD_READWRITE_HANGUP = 1 << 0
+SUBCLOCKFLAGS_ABSTIME = 1 << 0
+
+# preopentype (u8)
+PREOPENTYPE_DIR = 0
+
+# sdflags, riflags, roflags
+SDFLAGS_RD = 1 << 0
+SDFLAGS_WR = 1 << 1
+RIFLAGS_RECV_PEEK = 1 << 0
+RIFLAGS_RECV_WAITALL = 1 << 1
+ROFLAGS_RECV_DATA_TRUNCATED = 1 << 0
+
+# rights (u64)
+RIGHTS_FD_DATASYNC = 1 << 0
+RIGHTS_FD_READ = 1 << 1
+RIGHTS_FD_SEEK = 1 << 2
+RIGHTS_FD_FDSTAT_SET_FLAGS = 1 << 3
+RIGHTS_FD_SYNC = 1 << 4
+RIGHTS_FD_TELL = 1 << 5
+RIGHTS_FD_WRITE = 1 << 6
+RIGHTS_FD_ADVISE = 1 << 7
+RIGHTS_FD_ALLOCATE = 1 << 8
+RIGHTS_PATH_CREATE_DIRECTORY = 1 << 9
+RIGHTS_PATH_CREATE_FILE = 1 << 10
+RIGHTS_PATH_LINK_SOURCE = 1 << 11
+RIGHTS_PATH_LINK_TARGET = 1 << 12
+RIGHTS_PATH_OPEN = 1 << 13
+RIGHTS_FD_READDIR = 1 << 14
+RIGHTS_PATH_READLINK = 1 << 15
+RIGHTS_PATH_RENAME_SOURCE = 1 << 16
+RIGHTS_PATH_RENAME_TARGET = 1 << 17
+RIGHTS_PATH_FILESTAT_GET = 1 << 18
+RIGHTS_PATH_FILESTAT_SET_SIZE = 1 << 19
+RIGHTS_PATH_FILESTAT_SET_TIMES = 1 << 20
+RIGHTS_FD_FILESTAT_GET = 1 << 21
+RIGHTS_FD_FILESTAT_SET_SIZE = 1 << 22
+RIGHTS_FD_FILESTAT_SET_TIMES = 1 << 23
+RIGHTS_PATH_SYMLINK = 1 << 24
+RIGHTS_PATH_REMOVE_DIRECTORY = 1 << 25
+RIGHTS_PATH_UNLINK_FILE = 1 << 26
+RIGHTS_POLL_FD_READWRITE = 1 << 27
+RIGHTS_SOCK_SHUTDOWN = 1 << 28
+RIGHTS_SOCK_ACCEPT = 1 << 29
+RIGHTS_ALL = (1 << 30) - 1
+
+# What a directory fd can do itself: wasmtime's set for preopens plus PATH_FILESTAT_SET_SIZE,
+# which path_open with O_TRUNC needs once rights are enforced.
+RIGHTS_DIRECTORY_BASE = (
+    RIGHTS_PATH_CREATE_DIRECTORY | RIGHTS_PATH_CREATE_FILE | RIGHTS_PATH_LINK_SOURCE
+    | RIGHTS_PATH_LINK_TARGET | RIGHTS_PATH_OPEN | RIGHTS_FD_READDIR | RIGHTS_PATH_READLINK
+    | RIGHTS_PATH_RENAME_SOURCE | RIGHTS_PATH_RENAME_TARGET | RIGHTS_PATH_SYMLINK
+    | RIGHTS_PATH_REMOVE_DIRECTORY | RIGHTS_PATH_UNLINK_FILE | RIGHTS_PATH_FILESTAT_GET
+    | RIGHTS_PATH_FILESTAT_SET_SIZE | RIGHTS_PATH_FILESTAT_SET_TIMES | RIGHTS_FD_FILESTAT_GET
+    | RIGHTS_FD_FILESTAT_SET_TIMES
+)
+# What a regular file fd can do.
+RIGHTS_REGULAR_FILE_BASE = (
+    RIGHTS_FD_DATASYNC | RIGHTS_FD_READ | RIGHTS_FD_SEEK | RIGHTS_FD_FDSTAT_SET_FLAGS
+    | RIGHTS_FD_SYNC | RIGHTS_FD_TELL | RIGHTS_FD_WRITE | RIGHTS_FD_ADVISE | RIGHTS_FD_ALLOCATE
+    | RIGHTS_FD_FILESTAT_GET | RIGHTS_FD_FILESTAT_SET_SIZE | RIGHTS_FD_FILESTAT_SET_TIMES
+    | RIGHTS_POLL_FD_READWRITE
+)
+# What files and directories opened below a preopen may receive (wasmtime's inheriting set).
+RIGHTS_DIRECTORY_INHERITING = RIGHTS_DIRECTORY_BASE | RIGHTS_REGULAR_FILE_BASE
+# Rights that change the file system; a read-only preopen never passes them on.
+RIGHTS_MUTATING = (
+    RIGHTS_FD_DATASYNC | RIGHTS_FD_WRITE | RIGHTS_FD_ALLOCATE | RIGHTS_PATH_CREATE_DIRECTORY
+    | RIGHTS_PATH_CREATE_FILE | RIGHTS_PATH_LINK_SOURCE | RIGHTS_PATH_LINK_TARGET
+    | RIGHTS_PATH_RENAME_SOURCE | RIGHTS_PATH_RENAME_TARGET | RIGHTS_PATH_FILESTAT_SET_SIZE
+    | RIGHTS_PATH_FILESTAT_SET_TIMES | RIGHTS_FD_FILESTAT_SET_SIZE | RIGHTS_FD_FILESTAT_SET_TIMES
+    | RIGHTS_PATH_SYMLINK | RIGHTS_PATH_REMOVE_DIRECTORY | RIGHTS_PATH_UNLINK_FILE
+)
+# stdio: a stream, neither seekable nor tellable (so wasi-libc's isatty() can say yes).
+RIGHTS_STDIN = RIGHTS_FD_READ | RIGHTS_FD_FILESTAT_GET | RIGHTS_POLL_FD_READWRITE
+RIGHTS_STDOUT = RIGHTS_FD_WRITE | RIGHTS_FD_FILESTAT_GET | RIGHTS_POLL_FD_READWRITE
+
+# Structs (witx layouts, little-endian, natural alignment).
+U8 = Struct("<B")
+U16 = Struct("<H")
+U32 = Struct("<I")
+U64 = Struct("<Q")
+U32_PAIR = Struct("<II")              # two size results, or one iovec {buf, buf_len}
+IOVEC = U32_PAIR                      # iovec / ciovec: {buf: u32, buf_len: u32}
+FDSTAT = Struct("<BxHxxxxQQ")         # filetype, fs_flags, rights_base, rights_inheriting
+FILESTAT = Struct("<QQB7xQQQQQ")      # dev, ino, filetype, nlink, size, atim, mtim, ctim
+PRESTAT = Struct("<B3xI")             # tag, pr_name_len
+DIRENT = Struct("<QQIB3x")            # d_next, d_ino, d_namlen, d_type
+SUBSCRIPTION_HEAD = Struct("<QB")     # userdata, tag (union body at +16)
+SUBSCRIPTION_CLOCK = Struct("<IxxxxQQH")  # at +16: id, timeout, precision, flags
+SUBSCRIPTION_SIZE = 48
+EVENT = Struct("<QHB5xQH6x")          # userdata, error, type, nbytes, flags
+EVENT_SIZE = 32
+
+assert FDSTAT.size == 24 and FILESTAT.size == 64 and PRESTAT.size == 8 and DIRENT.size == 24
+assert EVENT.size == EVENT_SIZE and SUBSCRIPTION_CLOCK.size + 16 <= SUBSCRIPTION_SIZE

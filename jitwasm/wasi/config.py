@@ -1,0 +1,59 @@
+"""WasiConfig: what a WASI program is given (arguments, environment, preopens, stdio).
+
+Plain data, checked once when a `WasiCtx` is built; nothing here touches the OS.
+"""
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+
+class _Inherit:
+    """Marker: use the host process's own stdin/stdout/stderr (duplicated, never closed)."""
+
+    def __repr__(self) -> str:
+        return "INHERIT"
+
+
+INHERIT = _Inherit()
+
+
+class Preopen(NamedTuple):
+    """A host directory the guest sees as `guest_path`; `writable=False` grants reading only."""
+    host_path: str
+    guest_path: str
+    writable: bool = True
+
+
+@dataclass
+class WasiConfig:
+    """Settings of one WASI instance.
+
+    stdin: None (empty), INHERIT, bytes (the data), a path (str or os.PathLike), a host fd (int)
+        or a binary file object with `read`.
+    stdout / stderr: None (discarded), INHERIT, a path (created or truncated), a host fd (int)
+        or a binary file object with `write` (e.g. `io.BytesIO`).
+    preopens: `Preopen`s or `(host_path, guest_path)` / `(host_path, guest_path, writable)`
+        tuples; they become fds 3, 4, ... in order.
+    """
+    argv: list = field(default_factory=list)
+    env: dict = field(default_factory=dict)
+    preopens: list = field(default_factory=list)
+    stdin: object = None
+    stdout: object = None
+    stderr: object = None
+
+    def inherit_stdio(self) -> "WasiConfig":
+        self.stdin = self.stdout = self.stderr = INHERIT
+        return self
+
+    def preopen_dir(self, host_path, guest_path: str, writable: bool = True) -> "WasiConfig":
+        self.preopens.append(Preopen(str(host_path), guest_path, writable))
+        return self
+
+    def normalized_preopens(self) -> list:
+        return [Preopen(str(p[0]), p[1], *p[2:]) for p in self.preopens]
+
+    def env_items(self) -> list:
+        """(name, value) pairs in order; `env` may be a dict or a sequence of pairs."""
+        items = self.env.items() if isinstance(self.env, dict) else self.env
+        return [(k, v) for k, v in items]
