@@ -15,7 +15,7 @@ from pathlib import Path
 
 from jitwasm.binary import decode_module
 from jitwasm.binary.leb128 import read_u32
-from jitwasm.validate import validate_module
+from jitwasm.validation import validate_module
 from jitwasm.wast.paths import WASI_TESTSUITE_HINT, wasi_testsuite_dir
 
 

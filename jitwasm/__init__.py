@@ -9,10 +9,30 @@ __all__ = [
     "validate", "__version__",
 ]
 
+# The wasmtime-py-compatible API (jitwasm/api.py), imported on first use so `import jitwasm`
+# stays cheap for the CLI and for code that only validates.
+_API_NAMES = frozenset((
+    "Config", "Engine", "Store", "Module", "Instance", "Linker", "Func", "Caller", "Global",
+    "Memory", "Table", "FuncType", "GlobalType", "MemoryType", "TableType", "ValType", "Limits",
+    "ImportType", "ExportType", "Val", "WasmtimeError", "ExitTrap", "wat2wasm",
+))
+
+
+def __getattr__(name: str):
+    if name in _API_NAMES:
+        from . import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'jitwasm' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | _API_NAMES)
+
 
 def validate(wasm: bytes) -> None:
     """Decode and validate a binary module; raise DecodeError/ValidationError if it is not valid."""
     from .binary import decode_module
-    from .validate import validate_module
+    from .validation import validate_module
 
     validate_module(decode_module(wasm))

@@ -50,7 +50,7 @@ def validate(files, quiet):
     """
     from .binary import decode_module
     from .errors import DecodeError, ValidationError
-    from .validate import validate_module
+    from .validation import validate_module
 
     status = 0
     for path in files:

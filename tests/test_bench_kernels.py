@@ -59,7 +59,7 @@ def test_wasm_is_a_valid_freestanding_module(name):
 @pytest.mark.parametrize("name", KERNELS)
 def test_jitwasm_validator_accepts_kernel(name):
     from jitwasm.binary import decode_module
-    from jitwasm.validate import validate_module
+    from jitwasm.validation import validate_module
 
     validate_module(decode_module(run_kernels.kernel_wasm(name)))
 

@@ -24,3 +24,14 @@ def test_validation_error_names_function_and_offset():
 def test_trap_and_exit_carry_their_payload():
     assert Trap("integer divide by zero").message == "integer divide by zero"
     assert WasiExit(3).code == 3
+
+
+def test_validate_entry_point_survives_repeated_calls():
+    """`jitwasm.validate` stays the function after the validator package is imported."""
+    import jitwasm
+
+    empty = b"\0asm\x01\0\0\0"
+    for _ in range(3):
+        assert jitwasm.validate(empty) is None
+    with pytest.raises(DecodeError):
+        jitwasm.validate(b"\0asm\x02\0\0\0")

@@ -13,7 +13,7 @@ import pytest
 
 from jitwasm.binary import decode_module
 from jitwasm.errors import DecodeError, ValidationError
-from jitwasm.validate import validate_module
+from jitwasm.validation import validate_module
 from jitwasm.wast import ConversionError, convert_all, find_wasm_tools
 from jitwasm.wast.conversion import WASM_TOOLS_HINT
 from jitwasm.wast.paths import TESTSUITE_HINT, core_wast_files, spec_testsuite_dir

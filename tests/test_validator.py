@@ -1,4 +1,4 @@
-"""The validator (jitwasm.validate) and the opcode table (jitwasm.binary.opcodes).
+"""The validator (jitwasm.validation) and the opcode table (jitwasm.binary.opcodes).
 
 Modules are written in WAT and assembled without validation (wasmtime's in-process
 `wat2wasm`, else `wasm-tools parse`), so invalid modules can be written as text too. The few
@@ -13,7 +13,7 @@ from jitwasm.binary import decode_module
 from jitwasm.binary import opcodes as op
 from jitwasm.binary.types import F32, F64, I32, I64, V128
 from jitwasm.errors import DecodeError, ValidationError
-from jitwasm.validate import FuncFacts, validate_module
+from jitwasm.validation import FuncFacts, validate_module
 from jitwasm.wast import find_wasm_tools
 from jitwasm.wast.conversion import WASM_TOOLS_HINT
 

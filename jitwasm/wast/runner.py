@@ -4,27 +4,37 @@ Every command is one assertion. Dispatch is by command type to a method `cmd_<ty
 method returns to pass, raises `Skipped(bucket)` to skip, raises `CommandFailed` to fail, and
 any other exception is a failure reported with its traceback (a crash in the engine).
 
-At this stage modules are decoded and validated only; every command that needs execution is
-skipped in the bucket "execution not yet implemented". Execution plugs in by overriding
-`cmd_module` and the `cmd_*` methods bound to `_execution_pending`.
+Modules are decoded, validated, compiled and instantiated against a per-script store whose
+`spectest` module and `register`ed instances satisfy imports (session.py); actions run the
+compiled code and compare results bit-exactly (values.py). Trap and link-error texts match
+when one is a prefix of the other (the reference interpreter adds details, e.g.
+"uninitialized element 2").
+
+SIMD: in scripts whose name contains "simd", a module the compiler rejects with NotSupported
+counts as skipped ("execution not yet implemented"), and so does every command that needs it;
+the other modules of those scripts run normally. Everywhere else NotSupported is a failure.
 
 Each script runs in a forked child with a deadline (`timeout`, isolation.py), so a hang or a
-crash costs that script only and is reported at the command that caused it.
+crash in generated code costs that script only and is reported at the command that caused it.
 """
 
 import traceback
 from pathlib import Path
 
-from ..errors import DecodeError, ValidationError
+from ..compiler import NotSupported
+from ..errors import DecodeError, LinkError, Trap, ValidationError
 from .conversion import ConversionError, Converted, convert
 from .results import Failure, FileResult
+from .session import Pending, Session
+from .values import format_expected, format_value, result_matches
 
 TEXT_FORMAT = "text format"
 EXECUTION_PENDING = "execution not yet implemented"
 SKIP_LIST = "skip list"
 
 REJECTIONS = (DecodeError, ValidationError)
-DEFAULT_TIMEOUT = 120.0  # seconds per script; the slowest spec script takes a few seconds
+DEFAULT_TIMEOUT = 60.0  # seconds per script; the slowest spec script takes under 1 s
+SIMD_SCRIPT_MARK = "simd"
 
 
 class Skipped(Exception):
@@ -44,16 +54,15 @@ def expectation(cmd: dict) -> str:
         return "valid module"
     if kind in ("assert_malformed", "assert_invalid"):
         return f"{kind[len('assert_'):]} module ({cmd.get('text', '')!r})"
+    if kind == "assert_return":
+        return "[" + ", ".join(map(format_expected, cmd["expected"])) + "]"
     return cmd.get("text", kind)
 
 
 def _decode_and_validate():
-    # Not `jitwasm.validate`: once the `jitwasm.validate` subpackage is imported, that name
-    # is the subpackage, not the function.
-    from ..binary import decode_module
-    from ..validate import validate_module
+    from .. import validate
 
-    return lambda wasm: validate_module(decode_module(wasm))
+    return validate
 
 
 def describe(exc: BaseException) -> str:
@@ -80,6 +89,8 @@ class WastRunner:
         self.validate = validate
         self.skiplist = skiplist or {}
         self.timeout = timeout
+        self.session: Session | None = None
+        self._simd_script = False
         self._handlers = {name[4:]: getattr(self, name) for name in dir(self)
                           if name.startswith("cmd_")}
 
@@ -117,6 +128,8 @@ class WastRunner:
                      progress=None) -> None:
         handlers = self._handlers
         skiplist = self.skiplist
+        self.session = Session()
+        self._simd_script = SIMD_SCRIPT_MARK in script
         for cmd in converted.commands:
             kind = cmd["type"]
             if progress is not None:
@@ -142,15 +155,37 @@ class WastRunner:
 
     def binary_module(self, cmd: dict, converted: Converted) -> bytes:
         if cmd.get("module_type") != "binary":
+            if "binary_filename" in cmd:  # a text module wasm-tools also encoded
+                return converted.read_module(cmd["binary_filename"])
             raise Skipped(TEXT_FORMAT)
         return converted.read_module(cmd["filename"])
 
-    def cmd_module(self, cmd, converted):
+    def load(self, cmd: dict, converted: Converted):
+        """The compiled module of a module command; Skipped for SIMD modules pending."""
         wasm = self.binary_module(cmd, converted)
         try:
-            self.validate(wasm)
+            return self.session.load(wasm)
         except REJECTIONS as e:
             raise CommandFailed(describe(e)) from None
+        except NotSupported as e:
+            if not self._simd_script:
+                raise CommandFailed(describe(e)) from None
+            raise Skipped(EXECUTION_PENDING) from e
+
+    def cmd_module(self, cmd, converted):
+        session = self.session
+        name = cmd.get("name")
+        session.define(name, None)  # until it is instantiated, commands on it fail
+        try:
+            module = self.load(cmd, converted)
+        except Skipped as s:  # ... or are skipped for the same reason
+            session.define(name, Pending(s.bucket))
+            raise
+        try:
+            instance = session.instantiate(module)
+        except (LinkError, Trap) as e:
+            raise CommandFailed(describe(e)) from None
+        session.define(name, instance)
 
     def cmd_assert_malformed(self, cmd, converted):
         wasm = self.binary_module(cmd, converted)
@@ -162,11 +197,68 @@ class WastRunner:
 
     cmd_assert_invalid = cmd_assert_malformed
 
-    def _execution_pending(self, cmd, converted):
-        raise Skipped(EXECUTION_PENDING)
+    def _instance(self, name: str | None):
+        instance = self.session.instance(name)
+        if isinstance(instance, Pending):
+            raise Skipped(instance.reason)
+        if instance is None:
+            raise CommandFailed(f"no module {name or '(current)'} was instantiated")
+        return instance
 
-    cmd_register = cmd_action = cmd_assert_return = cmd_assert_trap = _execution_pending
-    cmd_assert_exhaustion = cmd_assert_unlinkable = cmd_assert_uninstantiable = _execution_pending
+    def _perform(self, action: dict) -> list:
+        return self.session.perform(self._instance(action.get("module")), action)
+
+    def cmd_register(self, cmd, converted):
+        self.session.register(cmd["as"], self._instance(cmd.get("name")))
+
+    def cmd_action(self, cmd, converted):
+        try:
+            self._perform(cmd["action"])
+        except Trap as e:
+            raise CommandFailed(describe(e)) from None
+
+    def cmd_assert_return(self, cmd, converted):
+        try:
+            got = self._perform(cmd["action"])
+        except Trap as e:
+            raise CommandFailed(describe(e)) from None
+        expected = cmd["expected"]
+        extern_object = self.session.extern_object
+        if len(got) != len(expected) or not all(
+                result_matches(e, bits, extern_object) for e, bits in zip(expected, got)):
+            raise CommandFailed(
+                "[" + ", ".join(format_value(e["type"], b) for e, b in zip(expected, got)) +
+                "]" + ("" if len(got) == len(expected) else f" ({len(got)} results)"))
+
+    def cmd_assert_trap(self, cmd, converted):
+        try:
+            got = self._perform(cmd["action"])
+        except Trap as e:
+            if message_matches(cmd["text"], e.message):
+                return
+            raise CommandFailed(describe(e)) from None
+        raise CommandFailed(f"returned [{', '.join(hex(b) for b in got)}]")
+
+    cmd_assert_exhaustion = cmd_assert_trap
+
+    def _rejected_instantiation(self, cmd, converted, error_type):
+        module = self.load(cmd, converted)
+        try:
+            self.session.instantiate(module)
+        except error_type as e:
+            message = getattr(e, "message", None) or str(e)
+            if message_matches(cmd["text"], message):
+                return
+            raise CommandFailed(describe(e)) from None
+        except (LinkError, Trap) as e:
+            raise CommandFailed(describe(e)) from None
+        raise CommandFailed("the module was instantiated")
+
+    def cmd_assert_unlinkable(self, cmd, converted):
+        self._rejected_instantiation(cmd, converted, LinkError)
+
+    def cmd_assert_uninstantiable(self, cmd, converted):
+        self._rejected_instantiation(cmd, converted, Trap)
 
     def cmd_assert_exception(self, cmd, converted):
         raise Skipped("exceptions proposal")

@@ -1,0 +1,145 @@
+"""Calls: direct, to imports, indirect through a table, and to the runtime's builtins.
+
+Every register is caller-saved, so a call spills the register values below its arguments
+(constants and lazy local reads stay valid across it), then places the
+arguments where abi.signature_layout says: stack arguments into the outgoing area at the bottom
+of the frame, register arguments by one parallel move per register class (sources already in
+registers), then loads of the others (constants, locals, slots). Results come back in rax/xmm0
+(pushed as register entries) and in the outgoing area (copied to their own slots).
+
+Defined functions of the module are called with a direct `call rel32` (all live in one code
+blob); imports, tables and builtins go through a FuncRef with abi.emit_funcref_call, which
+switches r14/r15 to the callee's instance and restores them from the frame's vmctx slot.
+"""
+
+from ..backend_x64 import masm
+from ..backend_x64.abi import LOC_GPR, LOC_STACK, LOC_XMM, emit_funcref_call, signature_layout
+from ..backend_x64.assembler import ALU_CMP, Mem
+from ..backend_x64.masm import SCRATCH, parallel_move
+from ..backend_x64.regs import CC_AE, CC_E, CC_NE, R10, R12, RAX, RBP, RBX, RSP
+from ..binary import opcodes as op
+from ..binary.types import I32
+from ..runtime.builtins import BUILTINS
+from ..runtime.traps import (TRAP_INDIRECT_CALL_TYPE_MISMATCH, TRAP_UNDEFINED_ELEMENT,
+                             TRAP_UNINITIALIZED_ELEMENT)
+from ..runtime.vmctx import FUNCREF_TYPE_ID
+from .decoding import read_u32
+from .values import ALL_GPRS, ALL_XMMS, GBIT, K_CONST, K_REG
+
+# Registers no Wasm argument is passed in: they keep a FuncRef across argument placement.
+_NON_ARG_GPRS = (RAX, RBX, R10, R12, RBP)
+
+
+class CallOps:
+    """call, call_indirect and builtin calls."""
+
+    def out_mem(self, offset: int) -> Mem:
+        return Mem(RSP, None, 1, offset)
+
+    def prepare_call(self, params: tuple, results: tuple, leading: tuple = ()):
+        """Spill, place the arguments (the `leading` constant i32s, then the top stack entries)
+        and pop them; returns the signature layout."""
+        layout = signature_layout(params, results)
+        n = len(params) - len(leading)
+        self.spill_registers(n)
+        kinds, vals, types = self.kinds, self.vals, self.types
+        first = len(kinds) - n
+        sources = [(K_CONST, v, I32, -1) for v in leading]
+        sources += [(kinds[i], vals[i], types[i], i) for i in range(first, len(kinds))]
+        gmoves = {}
+        xmoves = {}
+        loads = []
+        for (where_kind, where), source in zip(layout.params, sources):
+            kind, val, t, depth = source
+            if where_kind == LOC_STACK:
+                self.store_entry(kind, val, t, depth, self.out_mem(where))
+            elif kind == K_REG:
+                (xmoves if where_kind == LOC_XMM else gmoves)[where] = val
+            else:
+                loads.append((where, source))
+        a = self.a
+        if gmoves:
+            parallel_move(a, gmoves, False)
+        if xmoves:
+            parallel_move(a, xmoves, True)
+        for where, (kind, val, t, depth) in loads:
+            self.load(kind, val, t, depth, where)
+        self.truncate(first)
+        return layout
+
+    def push_results(self, results: tuple, layout) -> None:
+        if self.gfree != ALL_GPRS or self.xfree != ALL_XMMS:
+            raise AssertionError("register live across a call")
+        for t, (where_kind, where) in zip(results, layout.results):
+            if where_kind == LOC_GPR:
+                self.gfree &= ~GBIT[where]
+                self.push(K_REG, where, t)
+            elif where_kind == LOC_XMM:
+                self.xfree &= ~(1 << where)
+                self.push(K_REG, where, t)
+            else:
+                masm.copy_slot(self.a, self.slot(len(self.kinds)), self.out_mem(where))
+                self.push_stack(t)
+
+    def op_call(self, pos):
+        f, pos = read_u32(self.code, pos)
+        params, results = self.func_types[f]
+        layout = self.prepare_call(params, results)
+        nimp = self.num_imported_funcs
+        if f >= nimp:
+            self.a.call(self.func_labels[f - nimp])
+        else:
+            masm.load_func_ref(self.a, SCRATCH, f)
+            emit_funcref_call(self.a, SCRATCH, self.vmctx_mem)
+        self.push_results(results, layout)
+        return pos
+
+    def op_call_indirect(self, pos):
+        start = pos - 1
+        type_index, pos = read_u32(self.code, pos)
+        table, pos = read_u32(self.code, pos)
+        params, results = self.module_types[type_index]
+        kind, val, t = self.pop()
+        depth = len(self.kinds)
+        self.spill_registers(len(params))
+        # The element index, then the FuncRef, in a register no argument uses.
+        if kind == K_REG and val in _NON_ARG_GPRS:
+            ref = val
+        else:
+            for ref in _NON_ARG_GPRS:
+                if self.gfree & GBIT[ref]:
+                    self.gfree ^= GBIT[ref]
+                    break
+            else:
+                ref = RAX
+                self.take_gpr(RAX)
+            self.load(kind, val, I32, depth, ref)
+            self.free_if_reg(kind, val, t)
+        a = self.a
+        masm.load_table_desc(a, SCRATCH, table)
+        a.alu_rm(ALU_CMP, 64, ref, Mem(SCRATCH, None, 1, 8))
+        a.jcc(CC_AE, self.trap_label(TRAP_UNDEFINED_ELEMENT, start))
+        a.mov_rm(64, SCRATCH, Mem(SCRATCH, None, 1, 0))
+        a.mov_rm(64, ref, Mem(SCRATCH, ref, 8, 0))
+        a.test_rr(64, ref, ref)
+        a.jcc(CC_E, self.trap_label(TRAP_UNINITIALIZED_ELEMENT, start))
+        masm.load_type_id(a, SCRATCH, type_index)
+        a.alu_rm(ALU_CMP, 64, SCRATCH, Mem(ref, None, 1, FUNCREF_TYPE_ID))
+        a.jcc(CC_NE, self.trap_label(TRAP_INDIRECT_CALL_TYPE_MISMATCH, start))
+        layout = self.prepare_call(params, results)
+        emit_funcref_call(a, ref, self.vmctx_mem)
+        self.gfree |= GBIT[ref]
+        self.push_results(results, layout)
+        return pos
+
+    def call_builtin(self, index: int, leading: tuple) -> None:
+        """Call runtime builtin `index` with the constant i32 immediates `leading` followed by
+        the remaining parameters from the stack."""
+        builtin = BUILTINS[index]
+        layout = self.prepare_call(builtin.params, builtin.results, leading)
+        masm.load_builtin_ref(self.a, SCRATCH, index)
+        emit_funcref_call(self.a, SCRATCH, self.vmctx_mem)
+        self.push_results(builtin.results, layout)
+
+
+HANDLERS = {op.CALL: CallOps.op_call, op.CALL_INDIRECT: CallOps.op_call_indirect}

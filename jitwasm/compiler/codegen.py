@@ -1,0 +1,351 @@
+"""The function compiler: frame layout, prologue/epilogue and the one-pass dispatch loop.
+
+Frame (rsp-relative, fixed for the whole body; rsp = 0 mod 16 inside the body):
+
+    [rsp + 0, out)                 outgoing stack arguments/results of calls (module maximum)
+    [rsp + out]                    the function's own vmctx (restored after calls through FuncRefs)
+    [rsp + out + 8 + 8*i]          local i (parameters first)
+    [slot_base + 8*d]              value-stack slot of depth d
+    [rsp + FRAME - 8*(k+1)]        temporary k (parameters of open `if`s)
+    [rsp + FRAME]                  return address; stack parameters/results at FRAME + 8 + offset
+
+FRAME is known only after the body; every use of it (prologue, epilogues, the stack check,
+accesses relative to the frame's top) is a 32-bit field patched at the end.
+
+Dispatch: one `handlers[opcode](self, pos)` call per instruction; each handler reads its
+immediates from `pos` and returns the position after them (-1 when the function is done).
+Before a handler that does not consume a pending comparison, a K_FLAGS top is materialised.
+"""
+
+from ..backend_x64 import masm
+from ..backend_x64.abi import (LOC_GPR, LOC_STACK, emit_stack_check, emit_trap_exit,
+                               signature_layout)
+from ..backend_x64.assembler import ALU_ADD, ALU_SUB, Mem
+from ..backend_x64.masm import SCRATCH, XSCRATCH, fits_simm32
+from ..backend_x64.regs import R14, RAX, RCX, RDI, RSP, XMM0
+from ..binary import opcodes as op
+from ..binary.types import F32, V128
+from ..runtime.traps import TRAP_CALL_STACK_EXHAUSTED, TrapSite
+from . import calls, control, floats, memory, numeric, tables
+from .calls import CallOps
+from .control import FUNC, ControlOps, Frame
+from .decoding import read_u32
+from .floats import FloatOps
+from .memory import MemoryOps
+from .numeric import NumericOps
+from .tables import TableOps
+from .values import (GBIT, INT_SIZE, IS_FLOAT, K_CONST, K_FLAGS, K_LOCAL, K_REG, K_STACK, MASK,
+                     NotSupported, ValueStack)
+
+_FRAME_PLACEHOLDER = Mem(RSP, None, 1, 0x7FFF0000)  # forces a disp32, patched to FRAME + extra
+_UNROLLED_ZEROING = 16  # locals zeroed by single stores; more take a `rep stosq`
+
+
+class VariableOps:
+    """local.get/set/tee, global.get/set, select."""
+
+    def op_local_get(self, pos):
+        index, pos = read_u32(self.code, pos)
+        self.push(K_LOCAL, index, self.local_types[index])
+        return pos
+
+    def op_local_set(self, pos):
+        index, pos = read_u32(self.code, pos)
+        kind, val, t = self.pop()
+        if kind == K_LOCAL and val == index:
+            return pos
+        if self.local_refs[index]:
+            self.materialize_local(index)
+        self.store_entry(kind, val, t, len(self.kinds), self.local_mems[index])
+        self.free_if_reg(kind, val, t)
+        return pos
+
+    def op_local_tee(self, pos):
+        index, pos = read_u32(self.code, pos)
+        if self.local_refs[index]:
+            self.materialize_local(index)  # may spill: read the top entry afterwards
+        kinds, vals = self.kinds, self.vals
+        kind, val = kinds[-1], vals[-1]
+        if kind != K_LOCAL:
+            self.store_entry(kind, val, self.types[-1], len(kinds) - 1, self.local_mems[index])
+        elif val != index:  # copy, and the entry becomes a lazy read of `index`
+            masm.copy_slot(self.a, self.local_mems[index], self.local_mems[val])
+            self.local_refs[val] -= 1
+            self.local_refs[index] += 1
+            vals[-1] = index
+        return pos
+
+    def op_global_get(self, pos):
+        index, pos = read_u32(self.code, pos)
+        t, const = self.globals[index]
+        if const is not None:
+            self.push(K_CONST, const, t)
+            return pos
+        reg = self.alloc(t)
+        masm.load_global_cell(self.a, SCRATCH, index)
+        self._load_cell(t, reg)
+        self.push(K_REG, reg, t)
+        return pos
+
+    def _load_cell(self, t: int, reg: int) -> None:
+        a = self.a
+        cell = Mem(SCRATCH, None, 1, 0)
+        if IS_FLOAT[t]:
+            (a.movss_xm if t == F32 else a.movsd_xm)(reg, cell)
+        else:
+            a.mov_rm(INT_SIZE[t], reg, cell)
+
+    def op_global_set(self, pos):
+        index, pos = read_u32(self.code, pos)
+        kind, val, t = self.pop()
+        a = self.a
+        cell = Mem(SCRATCH, None, 1, 0)
+        size = 32 if MASK[t] == 0xFFFFFFFF else 64
+        if kind == K_CONST and (size == 32 or fits_simm32(val)):
+            masm.load_global_cell(a, SCRATCH, index)
+            a.mov_mi(size, cell, val)
+            return pos
+        if kind == K_REG:
+            reg = val
+        else:  # the value must not occupy SCRATCH, which addresses the cell
+            reg = XSCRATCH if IS_FLOAT[t] else self.alloc_gpr()
+            self.load(kind, val, t, len(self.kinds), reg)
+            if not IS_FLOAT[t]:
+                kind = K_REG  # free it below
+        masm.load_global_cell(a, SCRATCH, index)
+        if IS_FLOAT[t]:
+            (a.movss_mx if t == F32 else a.movsd_mx)(cell, reg)
+        else:
+            a.mov_mr(size, cell, reg)
+        self.free_if_reg(kind, reg, t)
+        return pos
+
+    def op_select(self, pos):
+        cc, cond = self.pop_condition()
+        bk, bv, t = self.pop()
+        ak, av, _ = self.pop()
+        depth = len(self.kinds)
+        if cc is None:  # constant condition
+            if cond:
+                self.free_if_reg(bk, bv, t)
+                self.push(ak, av, t)
+            else:
+                self.free_if_reg(ak, av, t)
+                self.push(bk, bv, t)
+            return pos
+        a = self.a
+        dst = self.into_reg(ak, av, t, depth)
+        if IS_FLOAT[t]:
+            self.test_condition(cond)
+            keep = a.new_label()
+            a.jcc(cc, keep)
+            self.load(bk, bv, t, depth + 1, dst)
+            a.bind(keep)
+        else:
+            is_mem, src = self.int_operand(bk, bv, t, depth + 1)
+            if is_mem is None:  # constant: cmov has no immediate form
+                a.mov_ri(INT_SIZE[t], SCRATCH, src)
+                src = SCRATCH
+            self.test_condition(cond)
+            if is_mem:
+                a.cmovcc_rm(cc ^ 1, INT_SIZE[t], dst, src)
+            else:
+                a.cmovcc(cc ^ 1, INT_SIZE[t], dst, src)
+        self.free_if_reg(bk, bv, t)
+        self.push(K_REG, dst, t)
+        return pos
+
+    def op_select_t(self, pos):
+        n, pos = read_u32(self.code, pos)
+        return self.op_select(pos + n)
+
+
+class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps, MemoryOps,
+                       CallOps, TableOps):
+    """Compiles one function body after another into the module's assembler."""
+
+    def __init__(self, module) -> None:
+        self.a = module.a
+        self.code = module.data
+        self.module_types = module.types
+        self.func_types = module.func_types
+        self.num_imported_funcs = module.num_imported_funcs
+        self.func_labels = module.func_labels
+        self.table_types = module.table_elem_types
+        self.globals = module.globals
+        self.out_size = module.out_size
+        self.trap_sites = module.trap_sites
+        self.vmctx_mem = Mem(RSP, None, 1, module.out_size)
+
+    # ---- per-function state -----------------------------------------------------------------
+
+    def compile(self, func_index: int, body, label) -> None:
+        params, results = self.func_types[func_index]
+        local_types = params + body.locals
+        if V128 in local_types or V128 in results:
+            raise NotSupported("SIMD (v128) is not supported yet")
+        self.func_index = func_index
+        self.local_types = local_types
+        local_base = self.out_size + 8
+        self.init_values([Mem(RSP, None, 1, local_base + 8 * i) for i in range(len(local_types))],
+                         local_base + 8 * len(local_types))
+        self.frame_fixups = []
+        self.trap_stubs = {}
+        self.live_temps = self.max_temps = 0
+        self.reachable = True
+        self.done = False
+        self.op_offset = 0
+        self.results = results
+        self.layout = signature_layout(params, results)
+        self.ctrl = [Frame(FUNC, None, 0, (), results)]
+        a = self.a
+        a.align(16)
+        a.bind(label)
+        self.prologue(params, self.layout, body)
+        self.run(body.code_start)
+        self.check_no_leaks()
+        self.emit_trap_stubs()
+        self.patch_frame()
+
+    def prologue(self, params, layout, body) -> None:
+        a = self.a
+        stack_trap = self.trap_label(TRAP_CALL_STACK_EXHAUSTED, body.offset)
+        self.frame_fixups.append((emit_stack_check(a, stack_trap, 0), 0))
+        self.frame_fixups.append((a.alu_ri32(ALU_SUB, 64, RSP, 0), 0))
+        a.mov_mr(64, self.vmctx_mem, R14)
+        local_mems = self.local_mems
+        for i, (t, (kind, where)) in enumerate(zip(params, layout.params)):
+            if kind == LOC_STACK:
+                self.frame_load(SCRATCH, 8 + where)
+                a.mov_mr(64, local_mems[i], SCRATCH)
+            elif kind == LOC_GPR:
+                a.mov_mr(INT_SIZE[t], local_mems[i], where)
+            else:
+                (a.movss_mx if t == F32 else a.movsd_mx)(local_mems[i], where)
+        first, count = len(params), len(self.local_types) - len(params)
+        if not count:
+            return
+        if count <= _UNROLLED_ZEROING:
+            a.mov_ri(32, SCRATCH, 0)
+            for i in range(first, first + count):
+                a.mov_mr(64, local_mems[i], SCRATCH)
+            return
+        # Parameter registers are free now (parameters live in their slots).
+        a.lea(64, RDI, local_mems[first])
+        a.mov_ri(32, RCX, count)
+        a.mov_ri(32, RAX, 0)
+        a.emit_bytes(b"\xf3\x48\xab")  # rep stosq
+
+    def emit_return(self) -> None:
+        """Place the function's results (top of the stack) and return. Emits code only."""
+        a = self.a
+        kinds, vals, types = self.kinds, self.vals, self.types
+        first = len(kinds) - len(self.results)
+        locations = self.layout.results
+        for j, (kind, where) in enumerate(locations):  # stack results first: they use scratch
+            if kind == LOC_STACK:
+                i = first + j
+                t = types[i]
+                if IS_FLOAT[t]:
+                    self.load(kinds[i], vals[i], t, i, XSCRATCH)
+                    self.frame_access(lambda m: a.movsd_mx(m, XSCRATCH), 8 + where)
+                else:
+                    self.load(kinds[i], vals[i], t, i, SCRATCH)
+                    self.frame_store(SCRATCH, 8 + where)
+        for j, (kind, where) in enumerate(locations):
+            if kind != LOC_STACK:
+                i = first + j
+                self.load(kinds[i], vals[i], types[i], i, where)
+        self.frame_fixups.append((a.alu_ri32(ALU_ADD, 64, RSP, 0), 0))
+        a.ret()
+
+    # ---- frame-relative accesses and patching -----------------------------------------------
+
+    def frame_access(self, emit, extra: int) -> None:
+        """Emit one instruction `emit(mem)` whose memory operand is [rsp + FRAME + extra] (it
+        must end with the displacement: no immediate)."""
+        emit(_FRAME_PLACEHOLDER)
+        self.frame_fixups.append((len(self.a.buf) - 4, extra))
+
+    def frame_load(self, reg: int, extra: int) -> None:
+        self.frame_access(lambda m: self.a.mov_rm(64, reg, m), extra)
+
+    def frame_store(self, reg: int, extra: int) -> None:
+        self.frame_access(lambda m: self.a.mov_mr(64, m, reg), extra)
+
+    @staticmethod
+    def temp_extra(k: int) -> int:
+        return -8 * (k + 1)
+
+    def patch_frame(self) -> None:
+        size = self.slot_base + 8 * (self.nslots + self.max_temps)
+        size += (8 - size) % 16  # entered at rsp = 8 mod 16: keep calls aligned
+        patch = self.a.patch_i32
+        for pos, extra in self.frame_fixups:
+            patch(pos, size + extra)
+
+    # ---- traps ------------------------------------------------------------------------------
+
+    def trap_label(self, code: int, wasm_offset: int):
+        """The out-of-line stub raising trap `code` for the instruction at `wasm_offset`."""
+        key = (code, wasm_offset)
+        label = self.trap_stubs.get(key)
+        if label is None:
+            label = self.trap_stubs[key] = self.a.new_label()
+        return label
+
+    def record_trap_site(self, native_offset: int, code: int, wasm_offset: int) -> None:
+        self.trap_sites[native_offset] = TrapSite(code, self.func_index, wasm_offset)
+
+    def emit_trap_stubs(self) -> None:
+        a = self.a
+        for (code, wasm_offset), label in self.trap_stubs.items():
+            a.bind(label)
+            self.record_trap_site(emit_trap_exit(a, code), code, wasm_offset)
+
+    # ---- dispatch ---------------------------------------------------------------------------
+
+    def run(self, pos: int) -> None:
+        code = self.code
+        handlers = HANDLERS
+        consumers = FLAG_CONSUMERS
+        kinds = self.kinds
+        while pos >= 0:
+            b = code[pos]
+            if kinds and kinds[-1] == K_FLAGS and not consumers[b]:
+                self.materialize_flags()
+            pos = handlers[b](self, pos + 1)
+
+    def op_prefix_fc(self, pos):
+        sub, pos = read_u32(self.code, pos)
+        return FC_HANDLERS[sub](self, pos, pos - 2)
+
+    def op_prefix_fd(self, pos):
+        raise NotSupported("SIMD instructions are not supported yet")
+
+    def op_illegal(self, pos):
+        raise AssertionError(f"illegal opcode 0x{self.code[pos - 1]:02x} after validation")
+
+
+def _build_tables():
+    handlers = [FunctionCompiler.op_illegal] * 256
+    merged = {
+        **control.HANDLERS, **numeric.HANDLERS, **floats.HANDLERS, **memory.HANDLERS,
+        **calls.HANDLERS, **tables.HANDLERS,
+        op.LOCAL_GET: VariableOps.op_local_get, op.LOCAL_SET: VariableOps.op_local_set,
+        op.LOCAL_TEE: VariableOps.op_local_tee, op.GLOBAL_GET: VariableOps.op_global_get,
+        op.GLOBAL_SET: VariableOps.op_global_set, op.SELECT: VariableOps.op_select,
+        op.SELECT_T: VariableOps.op_select_t,
+        0xFC: FunctionCompiler.op_prefix_fc, 0xFD: FunctionCompiler.op_prefix_fd,
+    }
+    for code, handler in merged.items():
+        handlers[code] = handler
+    consumers = bytearray(256)
+    for code in (*control.FLAG_CONSUMERS, *numeric.FLAG_CONSUMERS, op.SELECT, op.SELECT_T,
+                 op.LOCAL_SET):
+        consumers[code] = 1
+    fc = {**memory.FC_HANDLERS, **tables.FC_HANDLERS, **floats.FC_HANDLERS}
+    return handlers, bytes(consumers), fc
+
+
+HANDLERS, FLAG_CONSUMERS, FC_HANDLERS = _build_tables()

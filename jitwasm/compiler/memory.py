@@ -1,0 +1,172 @@
+"""Linear-memory instructions: loads, stores, memory.size, memory.grow, bulk memory.
+
+An access is `[r15 + zero-extended addr32 + offset]`: memory 0's base is pinned in r15 and the
+8 GiB guard reservation turns any out-of-bounds access into a fault, which the signal handler
+maps to "out of bounds memory access" through the trap site recorded at the instruction.
+A constant address folds into the displacement; an offset >= 2^31 (no disp32) is added into
+SCRATCH first. memory.grow and the bulk operations call the runtime's builtins.
+"""
+
+from ..backend_x64 import masm
+from ..backend_x64.assembler import ALU_ADD, SHR, Mem
+from ..backend_x64.masm import (FLOAT_STORES, INT_STORE_SIZES, LOADS, SCRATCH, XSCRATCH,
+                                fits_simm32)
+from ..backend_x64.regs import R15
+from ..binary import opcodes as op
+from ..binary.types import F32, I32
+from ..runtime import builtins
+from ..runtime.traps import TRAP_MEMORY_OUT_OF_BOUNDS
+from .decoding import read_u32
+from .values import GBIT, IS_FLOAT, K_CONST, K_REG
+
+_DISP_LIMIT = 0x80000000
+_LOAD_TYPES = {code: info.sig[1][0] for code, info in op.OPCODES.items() if code in LOADS}
+
+
+class MemoryOps:
+    """Loads, stores and memory-wide operations of memory 0."""
+
+    def mem_address(self, kind: int, val: int, depth: int, offset: int) -> Mem:
+        """The operand addressing `offset` bytes past the popped i32 address entry (clobbers
+        SCRATCH when the address is not a register or the sum needs more than a disp32)."""
+        a = self.a
+        if kind == K_CONST:
+            ea = val + offset
+            if ea < _DISP_LIMIT:
+                return Mem(R15, None, 1, ea)
+            a.mov_ri(64, SCRATCH, ea)
+            return Mem(R15, SCRATCH, 1, 0)
+        if kind == K_REG:
+            if offset < _DISP_LIMIT:
+                return Mem(R15, val, 1, offset)
+            a.mov_ri(64, SCRATCH, offset)
+            a.alu_rr(ALU_ADD, 64, SCRATCH, val)
+            return Mem(R15, SCRATCH, 1, 0)
+        a.mov_rm(32, SCRATCH, self.mem_of(kind, val, depth))
+        if offset < _DISP_LIMIT:
+            return Mem(R15, SCRATCH, 1, offset)
+        # offset = 2^31 + low with low < 2^31: add 2^31 as two simm32 halves.
+        a.alu_ri(ALU_ADD, 64, SCRATCH, _DISP_LIMIT >> 1)
+        a.alu_ri(ALU_ADD, 64, SCRATCH, _DISP_LIMIT >> 1)
+        return Mem(R15, SCRATCH, 1, offset - _DISP_LIMIT)
+
+    def record_memory_access(self, wasm_offset: int) -> None:
+        """The next instruction may fault: map its native offset to this Wasm instruction."""
+        self.record_trap_site(self.a.offset, TRAP_MEMORY_OUT_OF_BOUNDS, wasm_offset)
+
+    def mem_load(self, opcode: int, pos: int) -> int:
+        start = pos - 1
+        _, pos = read_u32(self.code, pos)  # alignment hint
+        offset, pos = read_u32(self.code, pos)
+        kind, val, _ = self.pop()
+        t = _LOAD_TYPES[opcode]
+        reuse = kind == K_REG and not IS_FLOAT[t]  # load over the address register
+        dst = val if reuse else self.alloc(t)
+        mem = self.mem_address(kind, val, len(self.kinds), offset)
+        self.record_memory_access(start)
+        LOADS[opcode](self.a, dst, mem)
+        if kind == K_REG and not reuse:
+            self.gfree |= GBIT[val]
+        self.push(K_REG, dst, t)
+        return pos
+
+    def mem_store(self, opcode: int, pos: int) -> int:
+        start = pos - 1
+        _, pos = read_u32(self.code, pos)
+        offset, pos = read_u32(self.code, pos)
+        vk, vv, vt = self.pop()
+        ak, av, _ = self.pop()
+        depth = len(self.kinds)
+        a = self.a
+        held = -1  # a GPR loaded here for the value
+        # The value first, never into SCRATCH: the address may need it.
+        if opcode in FLOAT_STORES:
+            if vk == K_REG:
+                src, form = vv, 1
+            elif vk == K_CONST and (vt == F32 or fits_simm32(vv)):
+                src, form = vv, 2
+            else:
+                self.load(vk, vv, vt, depth + 1, XSCRATCH)
+                src, form = XSCRATCH, 1
+            size = 32 if vt == F32 else 64
+        else:
+            size = INT_STORE_SIZES[opcode]
+            if vk == K_REG:
+                src, form = vv, 0
+            elif vk == K_CONST and (size < 64 or fits_simm32(vv)):
+                src, form = vv & ((1 << size) - 1), 2
+            else:
+                src = held = self.alloc_gpr()
+                self.load(vk, vv, vt, depth + 1, src)
+                form = 0
+        mem = self.mem_address(ak, av, depth, offset)
+        self.record_memory_access(start)
+        if form == 0:
+            a.mov_mr(size, mem, src)
+        elif form == 1:
+            FLOAT_STORES[opcode](a, mem, src)
+        else:
+            a.mov_mi(size, mem, src)
+        if ak == K_REG:
+            self.gfree |= GBIT[av]
+        self.free_if_reg(vk, vv, vt)
+        if held >= 0:
+            self.gfree |= GBIT[held]
+        return pos
+
+    def op_memory_size(self, pos):
+        dst = self.alloc_gpr()
+        a = self.a
+        masm.load_memory_desc(a, dst, 0)
+        a.mov_rm(64, dst, Mem(dst, None, 1, 8))
+        a.shift_ri(SHR, 64, dst, 16)
+        self.push(K_REG, dst, I32)
+        return pos + 1  # memory index byte
+
+    def op_memory_grow(self, pos):
+        self.call_builtin(builtins.MEMORY_GROW, (0,))
+        return pos + 1
+
+    # ---- 0xFC bulk memory (pos: after the sub-opcode) ----------------------------------------
+
+    def op_memory_init(self, pos, start):
+        seg, pos = read_u32(self.code, pos)
+        self.call_builtin(builtins.MEMORY_INIT, (0, seg))
+        return pos + 1
+
+    def op_data_drop(self, pos, start):
+        seg, pos = read_u32(self.code, pos)
+        self.call_builtin(builtins.DATA_DROP, (seg,))
+        return pos
+
+    def op_memory_copy(self, pos, start):
+        self.call_builtin(builtins.MEMORY_COPY, (0, 0))
+        return pos + 2
+
+    def op_memory_fill(self, pos, start):
+        self.call_builtin(builtins.MEMORY_FILL, (0,))
+        return pos + 1
+
+
+def _load(opcode):
+    def handler(self, pos):
+        return self.mem_load(opcode, pos)
+    return handler
+
+
+def _store(opcode):
+    def handler(self, pos):
+        return self.mem_store(opcode, pos)
+    return handler
+
+
+HANDLERS = {
+    **{code: _load(code) for code in LOADS},
+    **{code: _store(code) for code in (*INT_STORE_SIZES, *FLOAT_STORES)},
+    op.MEMORY_SIZE: MemoryOps.op_memory_size,
+    op.MEMORY_GROW: MemoryOps.op_memory_grow,
+}
+FC_HANDLERS = {
+    0x08: MemoryOps.op_memory_init, 0x09: MemoryOps.op_data_drop,
+    0x0A: MemoryOps.op_memory_copy, 0x0B: MemoryOps.op_memory_fill,
+}

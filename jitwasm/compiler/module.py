@@ -1,0 +1,80 @@
+"""compile_module: every defined function of a validated module into one executable blob.
+
+All bodies share one Assembler, so calls between them are direct `call rel32` and the constant
+pool is shared; each function starts 16-byte aligned. The trap sites recorded while compiling
+(memory accesses, explicit trap stubs) are registered with the CodeMemory, which is how the
+signal handler and backtraces find them.
+"""
+
+from ..backend_x64.abi import signature_layout
+from ..backend_x64.assembler import Assembler
+from ..binary import opcodes as op
+from ..binary.module import ModuleInfo
+from ..binary.types import I32, I64
+from ..runtime.builtins import BUILTINS
+from ..runtime.code_memory import CodeMemory
+from .codegen import FunctionCompiler
+
+_CONST_INITS = (op.I32_CONST, op.I64_CONST, op.F32_CONST, op.F64_CONST, op.REF_NULL)
+_WIDTH_MASK = {I32: 0xFFFFFFFF, I64: 0xFFFFFFFFFFFFFFFF}
+
+
+class CompiledModule:
+    """The machine code of a module's defined functions."""
+
+    __slots__ = ("code", "func_offsets", "num_imported_funcs")
+
+    def __init__(self, code: CodeMemory, func_offsets: list, num_imported_funcs: int):
+        self.code = code
+        self.func_offsets = func_offsets
+        self.num_imported_funcs = num_imported_funcs
+
+    def func_address(self, index: int) -> int:
+        """Absolute code address of the `index`-th defined function (as in func_offsets; the
+        runtime's Instance calls it so)."""
+        return self.code.address + self.func_offsets[index]
+
+
+class ModuleContext:
+    """What every function compiler needs to know about the module."""
+
+    def __init__(self, info: ModuleInfo):
+        self.a = Assembler()
+        self.data = info.data
+        self.types = info.types
+        self.func_types = info.func_types
+        self.num_imported_funcs = info.num_imported_funcs
+        self.func_labels = [self.a.new_label() for _ in info.codes]
+        self.table_elem_types = [t.elem_type for t in info.table_types]
+        self.globals = self._globals(info)
+        self.out_size = max([signature_layout(ft.params, ft.results).stack_bytes
+                             for ft in info.types] +
+                            [signature_layout(b.params, b.results).stack_bytes
+                             for b in BUILTINS])
+        self.trap_sites = {}
+
+    @staticmethod
+    def _globals(info: ModuleInfo) -> list:
+        """(type, constant bits or None) per global: an immutable global defined by a constant
+        expression is folded into the code that reads it."""
+        out = [(g.valtype, None) for g in info.global_types[:info.num_imported_globals]]
+        for g in info.globals:
+            const = None
+            instrs = g.init.instrs
+            if not g.type.mutable and len(instrs) == 1 and instrs[0][0] in _CONST_INITS:
+                opcode, imm = instrs[0][0], instrs[0][1]
+                const = 0 if opcode == op.REF_NULL else imm & _WIDTH_MASK.get(g.type.valtype, -1)
+            out.append((g.type.valtype, const))
+        return out
+
+
+def compile_module(info: ModuleInfo, *, name: str = "") -> CompiledModule:
+    """Compile every defined function of `info` (which must be validated)."""
+    ctx = ModuleContext(info)
+    compiler = FunctionCompiler(ctx)
+    first = info.num_imported_funcs
+    for i, body in enumerate(info.codes):
+        compiler.compile(first + i, body, ctx.func_labels[i])
+    code = ctx.a.finish()
+    memory = CodeMemory(code, trap_sites=ctx.trap_sites, name=name or "wasm module")
+    return CompiledModule(memory, [label.pos for label in ctx.func_labels], first)

@@ -1,0 +1,303 @@
+"""The abstract value stack and the register allocator (Liftoff's model).
+
+Each Wasm operand-stack entry is described by three parallel lists, `kinds`, `vals` and `types`:
+
+- K_CONST: `val` is the value's bits (unsigned, masked to the type's width);
+- K_REG:   `val` is the register (GPR or XMM by the type's class) holding the value;
+- K_LOCAL: `val` is a local index: the value is that local's current contents (a lazy
+  `local.get`; `local.set` of that local first materialises such entries);
+- K_STACK: the value is in the frame slot of the entry's own depth (slot d for entry d);
+- K_FLAGS: `val` is a condition code; the i32 is `cc ? 1 : 0` of the flags. Only ever on top.
+
+Registers: a free set per class as a bitmask (GPRs in preference order, so the registers
+division and shifts need come last). A register is owned by at most one stack entry or by the
+instruction being compiled ("held": popped but not yet freed); `alloc_*` never returns a held
+register. When a class runs dry, the bottom-most register entry of that class is spilled.
+
+Frame slots are [rsp + off] with fixed offsets: locals first, then one 8-byte slot per stack
+depth. A value occupies its slot's low bytes (i32/f32: 4, i64/f64/refs: 8).
+"""
+
+from ..backend_x64 import masm
+from ..backend_x64.assembler import Mem
+from ..backend_x64.masm import SCRATCH, fits_simm32
+from ..backend_x64.masm_float import emit_f32_const, emit_f64_const
+from ..backend_x64.regs import R8, R9, R10, R12, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP
+from ..binary.types import F32, F64, I32, V128
+from ..errors import WasmError
+
+K_STACK, K_REG, K_CONST, K_LOCAL, K_FLAGS = range(5)
+
+# Allocation order: general registers first, then those division (rax, rdx) and variable
+# shifts (rcx) need; rsi/rdi/r8/r9 early is harmless (calls spill everything anyway).
+GPR_ORDER = (RBX, RSI, RDI, R8, R9, R10, R12, RBP, RAX, RDX, RCX)
+GBIT = [0] * 16
+for _i, _r in enumerate(GPR_ORDER):
+    GBIT[_r] = 1 << _i
+GPR_BY_BIT = {1 << i: r for i, r in enumerate(GPR_ORDER)}
+ALL_GPRS = (1 << len(GPR_ORDER)) - 1
+XMM_COUNT = 15  # xmm0-xmm14; xmm15 is masm.XSCRATCH
+ALL_XMMS = (1 << XMM_COUNT) - 1
+
+IS_FLOAT = bytearray(256)
+IS_FLOAT[F32] = IS_FLOAT[F64] = IS_FLOAT[V128] = 1
+IS_FLOAT = bytes(IS_FLOAT)
+INT_SIZE = [64] * 256
+INT_SIZE[I32] = 32
+MASK = [0xFFFFFFFFFFFFFFFF] * 256
+MASK[I32] = MASK[F32] = 0xFFFFFFFF
+
+SLOT_SIZE = 8
+
+
+class NotSupported(WasmError):
+    """The module uses a feature the compiler does not implement yet."""
+
+
+class ValueStack:
+    """Value stack, register allocation and frame slots of one function being compiled."""
+
+    # Set up by the function compiler: a (Assembler), locals' Mem operands, slot base offset.
+    def init_values(self, local_mems: list, slot_base: int) -> None:
+        self.kinds = []
+        self.vals = []
+        self.types = []
+        self.gfree = ALL_GPRS
+        self.xfree = ALL_XMMS
+        self.local_mems = local_mems
+        self.local_refs = [0] * len(local_mems)
+        self.slot_base = slot_base
+        self.slot_mems = []
+        self.nslots = 0
+
+    # ---- frame slots ------------------------------------------------------------------------
+
+    def slot(self, depth: int) -> Mem:
+        """The frame slot of stack depth `depth` (grows the frame as needed)."""
+        mems = self.slot_mems
+        if depth < len(mems):
+            return mems[depth]
+        base = self.slot_base
+        while len(mems) <= depth:
+            mems.append(Mem(RSP, None, 1, base + SLOT_SIZE * len(mems)))
+        self.nslots = len(mems)
+        return mems[depth]
+
+    def mem_of(self, kind: int, val: int, depth: int) -> Mem:
+        """Memory operand of a K_LOCAL or K_STACK entry that was at `depth`."""
+        if kind == K_LOCAL:
+            return self.local_mems[val]
+        return self.slot(depth)
+
+    # ---- registers --------------------------------------------------------------------------
+
+    def alloc_gpr(self) -> int:
+        free = self.gfree
+        if not free:
+            self.spill_bottom_reg(False)
+            free = self.gfree
+        bit = free & -free
+        self.gfree = free ^ bit
+        return GPR_BY_BIT[bit]
+
+    def alloc_xmm(self) -> int:
+        free = self.xfree
+        if not free:
+            self.spill_bottom_reg(True)
+            free = self.xfree
+        bit = free & -free
+        self.xfree = free ^ bit
+        return bit.bit_length() - 1
+
+    def alloc(self, t: int) -> int:
+        return self.alloc_xmm() if IS_FLOAT[t] else self.alloc_gpr()
+
+    def free(self, t: int, reg: int) -> None:
+        if IS_FLOAT[t]:
+            self.xfree |= 1 << reg
+        else:
+            self.gfree |= GBIT[reg]
+
+    def free_if_reg(self, kind: int, val: int, t: int) -> None:
+        if kind == K_REG:
+            if IS_FLOAT[t]:
+                self.xfree |= 1 << val
+            else:
+                self.gfree |= GBIT[val]
+
+    def owner(self, reg: int, xmm: bool) -> int:
+        """Index of the stack entry in `reg`, or -1."""
+        kinds, vals, types = self.kinds, self.vals, self.types
+        for i in range(len(kinds) - 1, -1, -1):
+            if kinds[i] == K_REG and vals[i] == reg and IS_FLOAT[types[i]] == xmm:
+                return i
+        return -1
+
+    def take_gpr(self, reg: int) -> None:
+        """Hold GPR `reg` for the current instruction: free it of any stack entry (moved to
+        another register, or spilled when none is free). The caller must not hold it already."""
+        bit = GBIT[reg]
+        if self.gfree & bit:
+            self.gfree ^= bit
+            return
+        i = self.owner(reg, False)
+        if i < 0:
+            raise AssertionError(f"register {reg} is held by the current instruction")
+        if self.gfree:
+            new = self.alloc_gpr()
+            self.a.mov_rr(64, new, reg)
+            self.vals[i] = new
+        else:
+            self.spill_entry(i)
+            self.gfree ^= bit
+
+    def spill_bottom_reg(self, xmm: bool) -> None:
+        """Spill the bottom-most register entry of a class (frees one register)."""
+        kinds, types = self.kinds, self.types
+        for i in range(len(kinds)):
+            if kinds[i] == K_REG and IS_FLOAT[types[i]] == xmm:
+                self.spill_entry(i)
+                return
+        raise AssertionError("no register to spill: too many held registers")
+
+    # ---- spilling ---------------------------------------------------------------------------
+
+    def spill_entry(self, i: int) -> None:
+        """Write entry i to its own slot and make it K_STACK (frees its register)."""
+        kind = self.kinds[i]
+        if kind == K_STACK:
+            return
+        self.store_entry(kind, self.vals[i], self.types[i], i, self.slot(i))
+        if kind == K_REG:
+            self.free(self.types[i], self.vals[i])
+        elif kind == K_LOCAL:
+            self.local_refs[self.vals[i]] -= 1
+        self.kinds[i] = K_STACK
+
+    def spill_all(self, keep_top: int = 0) -> None:
+        """Spill every entry except the top `keep_top` (block entries, calls)."""
+        kinds = self.kinds
+        for i in range(len(kinds) - keep_top):
+            if kinds[i] != K_STACK:
+                self.spill_entry(i)
+
+    def spill_registers(self, keep_top: int = 0) -> None:
+        """Spill the register entries except the top `keep_top` (before a call: every register
+        is caller-saved; constants and locals stay valid across it)."""
+        kinds = self.kinds
+        for i in range(len(kinds) - keep_top):
+            if kinds[i] == K_REG:
+                self.spill_entry(i)
+
+    def store_entry(self, kind: int, val: int, t: int, depth: int, dst: Mem) -> None:
+        """Emit `[dst] = value of the entry` (which was at `depth`); the entry is unchanged."""
+        a = self.a
+        if kind == K_REG:
+            if IS_FLOAT[t]:
+                (a.movss_mx if t == F32 else a.movsd_mx)(dst, val)
+            else:
+                a.mov_mr(INT_SIZE[t], dst, val)
+        elif kind == K_CONST:
+            masm.store_int_const(a, 32 if MASK[t] == 0xFFFFFFFF else 64, dst, val)
+        elif kind == K_FLAGS:
+            masm.flags_to_mem(a, dst, val)
+        else:
+            src = self.mem_of(kind, val, depth)
+            if src is not dst:
+                masm.copy_slot(a, dst, src)
+
+    # ---- loading ----------------------------------------------------------------------------
+
+    def load(self, kind: int, val: int, t: int, depth: int, dst: int) -> None:
+        """Emit `dst = value of the entry` into a register of the type's class."""
+        a = self.a
+        if IS_FLOAT[t]:
+            if kind == K_REG:
+                if val != dst:
+                    a.movaps_xx(dst, val)
+            elif kind == K_CONST:
+                (emit_f32_const if t == F32 else emit_f64_const)(a, dst, val)
+            else:
+                (a.movss_xm if t == F32 else a.movsd_xm)(dst, self.mem_of(kind, val, depth))
+        elif kind == K_REG:
+            if val != dst:
+                a.mov_rr(64, dst, val)
+        elif kind == K_CONST:
+            a.mov_ri(INT_SIZE[t], dst, val)
+        elif kind == K_FLAGS:
+            masm.flags_to_reg(a, val, dst)
+        else:
+            a.mov_rm(INT_SIZE[t], dst, self.mem_of(kind, val, depth))
+
+    def into_reg(self, kind: int, val: int, t: int, depth: int) -> int:
+        """A held register with the value of a popped entry (its own register if it has one)."""
+        if kind == K_REG:
+            return val
+        reg = self.alloc_xmm() if IS_FLOAT[t] else self.alloc_gpr()
+        self.load(kind, val, t, depth, reg)
+        return reg
+
+    def int_operand(self, kind: int, val: int, t: int, depth: int):
+        """(is_mem, operand) for a popped integer entry used as a source: a register, a memory
+        operand, or SCRATCH loaded with a constant that is no simm32 (is_mem None: an imm)."""
+        if kind == K_REG:
+            return False, val
+        if kind == K_CONST:
+            if t == I32 or fits_simm32(val):
+                return None, val
+            self.a.mov_ri(64, SCRATCH, val)
+            return False, SCRATCH
+        if kind == K_FLAGS:
+            masm.flags_to_reg(self.a, val, SCRATCH)
+            return False, SCRATCH
+        return True, self.mem_of(kind, val, depth)
+
+    # ---- push and pop -----------------------------------------------------------------------
+
+    def pop(self):
+        """Remove the top entry; returns (kind, val, type). A register stays held."""
+        kind = self.kinds.pop()
+        val = self.vals.pop()
+        if kind == K_LOCAL:
+            self.local_refs[val] -= 1
+        return kind, val, self.types.pop()
+
+    def push(self, kind: int, val: int, t: int) -> None:
+        self.kinds.append(kind)
+        self.vals.append(val)
+        self.types.append(t)
+        if kind == K_LOCAL:
+            self.local_refs[val] += 1
+
+    def push_stack(self, t: int) -> None:
+        """Push an entry whose value is already in the slot of its depth."""
+        self.kinds.append(K_STACK)
+        self.vals.append(0)
+        self.types.append(t)
+
+    def drop(self) -> None:
+        kind, val, t = self.pop()
+        self.free_if_reg(kind, val, t)
+
+    def materialize_flags(self) -> None:
+        """Turn a K_FLAGS top entry into a register (setcc + movzx)."""
+        reg = self.alloc_gpr()
+        masm.flags_to_reg(self.a, self.vals[-1], reg)
+        self.kinds[-1] = K_REG
+        self.vals[-1] = reg
+
+    def materialize_local(self, index: int) -> None:
+        """Load every pending K_LOCAL entry of `index` (before the local is written)."""
+        kinds, vals, types = self.kinds, self.vals, self.types
+        for i in range(len(kinds)):
+            if kinds[i] == K_LOCAL and vals[i] == index:
+                reg = self.alloc(types[i])
+                self.load(K_LOCAL, index, types[i], i, reg)
+                kinds[i] = K_REG
+                vals[i] = reg
+        self.local_refs[index] = 0
+
+    def check_no_leaks(self) -> None:
+        """With the stack empty every register must be free (catches ownership bugs)."""
+        if not self.kinds and (self.gfree != ALL_GPRS or self.xfree != ALL_XMMS):
+            raise AssertionError("register leaked by the compiler")

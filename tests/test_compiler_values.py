@@ -1,0 +1,179 @@
+"""The value stack and register allocator of the baseline compiler: register pressure and
+spilling, lazy local reads invalidated by writes, local.tee forms, pending comparisons
+(materialised or consumed), select, globals, and the reference/table instructions."""
+
+import pytest
+
+from compiler_harness import run, trap_message
+from jitwasm.binary.types import FUNCREF, Limits, TableType
+from jitwasm.runtime.store import Store
+from jitwasm.runtime.table import Table
+
+
+@pytest.mark.parametrize("t", ["i32", "i64", "f32", "f64"])
+def test_more_live_values_than_registers(t):
+    """40 live values: the bottom-most register entries are spilled as the pool runs dry."""
+    n = 40
+    pushes = " ".join(f"({t}.add (local.get 0) ({t}.const {i}))" for i in range(n))
+    e = run(f"""(module (func (export "f") (param {t}) (result {t})
+      {pushes} {f"({t}.sub) " * (n - 1)}))""")
+    # v0 - (v1 - (v2 - ...)): alternating sum
+    x = 3
+    values = [x + i for i in range(n)]
+    acc = values[-1]
+    for v in reversed(values[:-1]):
+        acc = v - acc
+    assert e.f(x) == acc
+
+
+def test_local_write_materialises_pending_reads():
+    e = run("""(module
+      (func (export "set") (param i32) (result i32)
+        (local.get 0) (local.get 0)
+        (local.set 0 (i32.const 5))
+        (i32.sub) (local.get 0) (i32.add))
+      (func (export "tee_local") (param i32 i32) (result i32)
+        (local.get 0)
+        (local.tee 0 (local.get 1))   ;; the tee'd value is a read of local 1
+        (local.set 1 (i32.const 100))  ;; ... which must not follow local 1 now
+        (i32.sub) (local.get 0) (i32.add))
+      (func (export "tee_kinds") (param i32) (result i32) (local i32 i32 i32)
+        (local.tee 1 (i32.const 7))
+        (local.tee 2 (i32.add (local.get 0) (i32.const 1)))
+        (local.get 0) (block (param i32) (result i32) (local.tee 3))
+        (i32.add) (i32.add)
+        (i32.add (i32.add (local.get 1) (local.get 2)) (local.get 3))
+        (i32.add))
+      (func (export "set_same") (param i32) (result i32)
+        (local.set 0 (local.get 0)) (local.tee 0 (local.get 0))))""")
+    assert e.set(10) == 10 - 10 + 5
+    assert e.tee_local(3, 9) == 3 - 9 + 9
+    assert e.tee_kinds(5) == (7 + 6 + 5) * 2
+    assert e.set_same(4) == 4
+
+
+def test_comparison_results_as_values():
+    e = run("""(module
+      (func $id (param i32) (result i32) (local.get 0))
+      (func (export "f") (param i32 i32) (result i32) (local i32)
+        (local.set 2 (i32.lt_s (local.get 0) (local.get 1)))
+        (i32.add (local.get 2) (i32.mul (i32.gt_u (local.get 0) (local.get 1)) (i32.const 10)))
+        (call $id (i64.eq (i64.extend_i32_s (local.get 0)) (i64.const -1)))
+        (i32.add)
+        (drop (i32.ne (local.get 0) (local.get 1)))
+        (i32.add (i32.eqz (i32.eqz (i32.le_u (local.get 0) (local.get 1)))) (i32.const 100))
+        (i32.add)))""")
+    assert e.f(1, 2) == 1 + 0 + 0 + 101
+    assert e.f(-1, 2) == 1 + 10 + 1 + 100
+    assert e.f(5, 5) == 0 + 0 + 0 + 101
+
+
+@pytest.mark.parametrize("t", ["i32", "i64", "f32", "f64"])
+def test_select_operand_placements(t):
+    e = run(f"""(module
+      (func (export "locals") (param {t} {t} i32) (result {t})
+        (select (local.get 0) (local.get 1) (local.get 2)))
+      (func (export "regs") (param {t} {t} i32) (result {t})
+        (select ({t}.add (local.get 0) ({t}.const 0)) ({t}.add (local.get 1) ({t}.const 0))
+                (i32.add (local.get 2) (i32.const 0))))
+      (func (export "consts") (param i32) (result {t})
+        (select ({t}.const 11) ({t}.const 22) (local.get 0)))
+      (func (export "stack") (param {t} {t} i32) (result {t})
+        (local.get 0) (local.get 1) (local.get 2)
+        (block (param {t} {t} i32) (result {t}) (select))))""")
+    for c in (0, 1, -1, 2**31 - 1):
+        for variant in ("locals", "regs", "stack"):
+            assert getattr(e, variant)(3, 4, c) == (3 if c else 4), (variant, c)
+        assert e.consts(c) == (11 if c else 22)
+
+
+def test_globals_mutable_immutable_and_imported():
+    store = Store()
+    a = run("""(module
+      (global (export "g") (mut i64) (i64.const -5))
+      (func (export "get") (result i64) (global.get 0)))""", store=store)
+    e = run("""(module
+      (import "a" "g" (global $imp (mut i64)))
+      (global $c i32 (i32.const 42))
+      (global $m (mut i32) (i32.const 1))
+      (global $f (mut f32) (f32.const 1.5))
+      (func (export "f") (param i32) (result i32)
+        (global.set $m (i32.add (global.get $m) (local.get 0)))
+        (global.set $imp (i64.mul (global.get $imp) (i64.const 2)))
+        (global.set $f (f32.add (global.get $f) (f32.const 1)))
+        (i32.add (global.get $c) (global.get $m)))
+      (func (export "fl") (result f32) (global.get $f))
+      (func (export "setc") (global.set $m (i32.const 1000)) (global.set $imp (i64.const 0x123456789))))""",
+            imports=[a.instance.exports["g"]], store=store)
+    assert e.f(1) == 44
+    assert e.f(2) == 46
+    assert a.get() == -20
+    assert e.fl() == 3.5
+    e.setc()
+    assert a.get() == 0x123456789
+    assert e.f(0) == 1042
+
+
+def test_reference_and_table_instructions():
+    e = run("""(module
+      (type $v (func (result i32)))
+      (table $t 2 10 funcref)
+      (table $x 3 externref)
+      (elem $seg func $one $two)
+      (elem declare func $two)
+      (func $one (result i32) (i32.const 1))
+      (func $two (result i32) (i32.const 2))
+      (func (export "init") (table.init $t $seg (i32.const 0) (i32.const 0) (i32.const 2)))
+      (func (export "drop") (elem.drop $seg))
+      (func (export "call") (param i32) (result i32) (call_indirect $t (type $v) (local.get 0)))
+      (func (export "size") (result i32) (table.size $t))
+      (func (export "grow") (param i32) (result i32) (table.grow $t (ref.func $two) (local.get 0)))
+      (func (export "is_null") (param i32) (result i32) (ref.is_null (table.get $t (local.get 0))))
+      (func (export "set_null") (param i32) (table.set $t (local.get 0) (ref.null func)))
+      (func (export "set_two") (param i32) (table.set $t (local.get 0) (ref.func $two)))
+      (func (export "copy") (param i32 i32 i32) (table.copy $t $t (local.get 0) (local.get 1) (local.get 2)))
+      (func (export "fill") (param i32 i32) (table.fill $t (local.get 0) (ref.func $one) (local.get 1)))
+      (func (export "ext_set") (param i32 externref) (table.set $x (local.get 0) (local.get 1)))
+      (func (export "ext_get") (param i32) (result externref) (table.get $x (local.get 0)))
+      (func (export "ext_null") (param externref) (result i32) (ref.is_null (local.get 0))))""")
+    assert e.is_null(0) == 1
+    assert trap_message(e.call, 0) == "uninitialized element"
+    e.init()
+    assert (e.call(0), e.call(1)) == (1, 2)
+    assert e.size() == 2
+    assert e.grow(3) == 2
+    assert e.size() == 5
+    assert e.call(4) == 2
+    assert e.grow(100) == -1
+    e.set_null(1)
+    assert e.is_null(1) == 1
+    assert trap_message(e.call, 1) == "uninitialized element"
+    e.set_two(0)
+    e.copy(1, 0, 2)  # [two, null, ...] -> [two, two, null, ...]
+    assert (e.call(1), e.is_null(2)) == (2, 1)
+    e.fill(3, 2)
+    assert (e.call(3), e.call(4)) == (1, 1)
+    assert trap_message(e.is_null, 5) == "out of bounds table access"
+    assert trap_message(e.set_null, 5) == "out of bounds table access"
+    assert trap_message(e.fill, 4, 2) == "out of bounds table access"
+    e.drop()
+    assert trap_message(e.init) == "out of bounds table access"
+    e.ext_set(1, 1234)
+    assert e.ext_get(1) == 1234
+    assert e.ext_get(0) == 0
+    assert e.ext_null(0) == 1
+    assert e.ext_null(77) == 0
+    assert trap_message(e.ext_get, 3) == "out of bounds table access"
+
+
+def test_imported_table_grown_by_another_instance_is_reloaded():
+    store = Store()
+    table = Table(TableType(FUNCREF, Limits(1, None)))
+    e = run("""(module (import "x" "t" (table 1 funcref))
+      (func (export "size") (result i32) (table.size 0))
+      (func (export "null") (param i32) (result i32) (ref.is_null (table.get 0 (local.get 0)))))""",
+            imports=[table], store=store)
+    assert e.size() == 1
+    table.grow(1000, 0)
+    assert e.size() == 1001
+    assert e.null(1000) == 1
