@@ -17,7 +17,6 @@ Usage: python bench/run_kernels.py [--engines a,b] [--kernels a,b] [--small] [--
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
 import math
 import os
@@ -28,6 +27,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Callable, NamedTuple
+
+from jitwasm.bench.report import cpu_model
 
 BENCH_DIR = Path(__file__).resolve().parent
 KERNEL_DIR = BENCH_DIR / "kernels"
@@ -59,7 +60,6 @@ DEFAULT_ENGINES = ("wasmtime-cranelift", "wasmtime-winch", "jitwasm")
 BASELINES = ("wasmtime-winch", "wasmtime-cranelift")  # ratios are taken against these
 SHORT_NAMES = {"wasmtime-cranelift": "cranelift", "wasmtime-winch": "winch",
                "jitwasm": "jitwasm", "pywasm": "pywasm"}
-WINCH_STRATEGY = 2  # wasmtime_strategy_t: 0 auto, 1 cranelift, 2 winch
 
 
 # --- engine adapters (run inside a worker) -----------------------------------------------------
@@ -71,59 +71,31 @@ class Adapter(NamedTuple):
     notes: str
 
 
-def wasmtime_api_adapter(api, engine, notes: str) -> Adapter:
-    """An adapter for any module exposing the wasmtime-py API (wasmtime itself, and jitwasm)."""
+def kernel_adapter(engine: str) -> Adapter:
+    """The kernels' view of a `jitwasm bench` engine adapter (jitwasm/bench/engines.py): the
+    modules import nothing, so an instance is just its `run` export."""
+    from jitwasm.bench import engines
+
+    adapter = engines.create(engine)
+
     def instantiate(module):
-        store = api.Store(engine)
-        instance = api.Instance(store, module, [])
-        run = instance.exports(store)["run"]
-        return lambda n: run(store, n)
-    return Adapter(lambda wasm: api.Module(engine, wasm), instantiate, notes)
+        instance = adapter.instantiate(module, engines.HostImports())
+        return lambda n: adapter.call(instance, "run", [n])[0]
+    return Adapter(adapter.compile, instantiate, adapter.notes)
 
 
 def wasmtime_adapter(strategy: str) -> Adapter:
-    import wasmtime
-
-    config = wasmtime.Config()
-    if strategy == "winch":
-        from wasmtime import _ffi
-        _ffi.wasmtime_config_strategy_set(config.ptr(), WINCH_STRATEGY)
-    else:
-        config.strategy = "cranelift"
-    notes = f"wasmtime-py {importlib.metadata.version('wasmtime')}, {strategy}"
-    return wasmtime_api_adapter(wasmtime, wasmtime.Engine(config), notes)
+    return kernel_adapter(f"wasmtime-{strategy}")
 
 
 def jitwasm_adapter() -> Adapter:
-    """jitwasm through its wasmtime-py-compatible API.  Compilation is made eager when the API
-    offers it (`Config.lazy_compilation`), so compile time covers code generation."""
-    import jitwasm
-
-    missing = [name for name in ("Engine", "Store", "Module", "Instance")
-               if not hasattr(jitwasm, name)]
-    if missing:
-        raise RuntimeError("jitwasm has no " + ", ".join(missing))
-    mode = "its default compilation mode (no Config.lazy_compilation)"
-    config = None
-    if hasattr(jitwasm, "Config"):
-        config = jitwasm.Config()
-        if hasattr(config, "lazy_compilation"):
-            config.lazy_compilation = False
-            mode = "eager compilation"
-    engine = jitwasm.Engine(config) if config is not None else jitwasm.Engine()
-    return wasmtime_api_adapter(jitwasm, engine, f"jitwasm {jitwasm.__version__}, {mode}")
+    """jitwasm through its wasmtime-py-compatible API, compiling eagerly where the API offers it
+    (`Config.lazy_compilation`), so compile time covers code generation."""
+    return kernel_adapter("jitwasm-eager")
 
 
 def pywasm_adapter() -> Adapter:
-    import io
-    import pywasm
-
-    def instantiate(module):
-        runtime = pywasm.core.Runtime()
-        instance = runtime.instance(module)
-        return lambda n: runtime.invocate(instance, "run", [n])[0]
-    return Adapter(lambda wasm: pywasm.core.ModuleDesc.from_reader(io.BytesIO(wasm)),
-                   instantiate, "pywasm (interpreter)")
+    return kernel_adapter("pywasm")
 
 
 ADAPTERS = {
@@ -406,16 +378,6 @@ def main(argv: list[str] | None = None) -> int:
             "records": list(records.values()),
         }, indent=1))
     return 1 if failed else 0
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 if __name__ == "__main__":

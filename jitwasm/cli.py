@@ -128,3 +128,12 @@ def wast(paths, json_path, skip_list, jobs, verbose):
         json_path.write_text(json.dumps(report, indent=1) + "\n")
     click.echo(totals_line(results))
     sys.exit(1 if any(r.failures for r in results) else 0)
+
+
+from .cli_run import run  # noqa: E402  (light: click only; the runtime loads when it runs)
+
+main.add_command(run)
+
+from .bench.command import bench  # noqa: E402  (light: click and engine names only)
+
+main.add_command(bench)

@@ -1,0 +1,276 @@
+"""`jitwasm run`: run a WASI command, or call one export, with wasmtime's CLI conventions.
+
+Exit status (as `wasmtime run` on Unix):
+- returning from `_start`: 0; `proc_exit(code)` with code 0..125: that code;
+- a trap: `error: wasm trap: MESSAGE` and the Wasm backtrace on stderr, status 134 (wasmtime
+  exits as if killed by SIGABRT, 128 + 6, so shells and test runners see an abnormal end);
+- `proc_exit` with a code >= 126: an error, status 1 (wasmtime: "exit with invalid exit status
+  outside of [0..126)"; 126+ are reserved by shells for "not executable" and signals);
+- any other failure (unreadable, malformed or invalid module, unknown import, bad --invoke
+  argument): `error: ...` on stderr, status 1.
+
+Only click and the standard library are imported at module level; the runtime, the compiler and
+WASI load when a module is actually run, so `jitwasm --help` stays fast.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+TRAP_EXIT_STATUS = 134        # 128 + SIGABRT, wasmtime's status for a trap
+ERROR_EXIT_STATUS = 1
+MAX_EXIT_CODE = 125           # proc_exit codes above this are an error, as in wasmtime
+
+
+class RunError(Exception):
+    """A failure reported as one `error: ...` line and status 1."""
+
+
+# ---- command-line values ----------------------------------------------------------------------
+
+def parse_dir(spec: str) -> tuple:
+    """`HOST[::GUEST]` -> (host, guest); without GUEST the guest sees the path as given."""
+    host, sep, guest = spec.partition("::")
+    if not host or (sep and not guest):
+        raise RunError(f"--dir {spec!r}: expected HOST_DIR or HOST_DIR::GUEST_DIR")
+    if not os.path.isdir(host):
+        raise RunError(f"--dir {spec!r}: {host} is not a directory")
+    return host, guest if sep else host
+
+
+def build_env(specs, inherit: bool) -> dict:
+    """The guest's environment: the host's (with --inherit-env), then each `NAME=VALUE`;
+    a bare `NAME` copies that variable from the host, if set."""
+    env = dict(os.environ) if inherit else {}
+    for spec in specs:
+        name, sep, value = spec.partition("=")
+        if not name:
+            raise RunError(f"--env {spec!r}: expected NAME=VALUE or NAME")
+        if sep:
+            env[name] = value
+        elif name in os.environ:
+            env[name] = os.environ[name]
+    return env
+
+
+def parse_preload(spec: str) -> tuple:
+    name, sep, path = spec.partition("=")
+    if not name or not sep or not path:
+        raise RunError(f"--preload {spec!r}: expected NAME=PATH")
+    return name, Path(path)
+
+
+_INT_RANGES = {"i32": 32, "i64": 64}
+
+
+def parse_value(kind: str, text: str):
+    """An --invoke argument of Wasm type `kind` (its str: "i32", "f64", ...)."""
+    try:
+        if kind in _INT_RANGES:
+            bits = _INT_RANGES[kind]
+            negative = text.startswith("-")
+            digits = text[negative:]
+            base = 16 if digits[:2].lower() == "0x" else 10
+            value = int(digits[2:] if base == 16 else digits, base)
+            value = -value if negative else value
+            if not -(1 << (bits - 1)) <= value < (1 << bits):
+                raise ValueError("out of range")
+            return value - (1 << bits) if value >> (bits - 1) > 0 else value
+        if kind in ("f32", "f64"):
+            return float(text)
+    except ValueError:
+        raise RunError(f"invalid {kind} argument {text!r}") from None
+    raise RunError(f"cannot pass a {kind} argument from the command line")
+
+
+def format_float(value: float, single: bool) -> str:
+    """Rust's `Display` of f32/f64 (what wasmtime prints): the shortest digits that read back
+    to the same value, positional, no `.0` on whole numbers; NaN, inf, -inf."""
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "inf" if value > 0 else "-inf"
+    if single:
+        import struct
+        for precision in range(1, 10):
+            text = f"{value:.{precision}g}"
+            try:
+                if struct.unpack("<f", struct.pack("<f", float(text)))[0] == value:
+                    break
+            except OverflowError:      # rounded above f32's largest finite value
+                continue
+    else:
+        text = repr(value)
+    from decimal import Decimal
+    text = format(Decimal(text), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def format_value(kind: str, value) -> str:
+    """One --invoke result the way wasmtime prints it."""
+    if kind in ("f32", "f64"):
+        return format_float(value, kind == "f32")
+    if kind in ("funcref", "externref"):
+        return f"<null {kind}>" if value is None else f"<{kind}>"
+    if kind == "v128":
+        return str(value & ((1 << 128) - 1))
+    return str(value)
+
+
+def format_trap(trap, wasm: bytes) -> str:
+    """`wasm trap: MESSAGE` and, when the trap carries frames, a backtrace in wasmtime's layout
+    (`  0:  0x1a2b - module!function`), named from the module's name section."""
+    lines = [f"wasm trap: {trap.message}"]
+    frames = getattr(trap, "backtrace", None) or []
+    if frames:
+        from .binary import decode_module
+        names = decode_module(wasm).names
+        module_name = (names.module_name if names else None) or "<unknown>"
+        function_names = names.function_names if names else {}
+        lines.append("wasm backtrace:")
+        for i, (func_index, offset) in enumerate(frames):
+            func = function_names.get(func_index) or f"<wasm function {func_index}>"
+            lines.append(f"  {i:>3}: {offset:#8x} - {module_name}!{func}")
+    return "\n".join(lines)
+
+
+# ---- running ------------------------------------------------------------------------------------
+
+def _load(api, engine, path: Path) -> tuple:
+    """(Module, bytes) for a .wasm or .wat file; RunError with the reason if it is not valid."""
+    from .cli import _Invalid, _read_module
+    from .errors import DecodeError, ValidationError
+    try:
+        wasm = _read_module(path)
+    except _Invalid as e:
+        raise RunError(str(e)) from None
+    try:
+        return api.Module(engine, wasm), wasm
+    except (DecodeError, ValidationError) as e:
+        raise RunError(f"{path}: {e}") from None
+
+
+def _call_initialize(api, exports, store) -> None:
+    """A reactor's `_initialize` runs before anything else is called (WASI application ABI)."""
+    init = exports.get("_initialize")
+    if isinstance(init, api.Func):
+        init(store)
+
+
+def _invoke(api, exports, store, name: str, texts) -> list:
+    """Call export `name` with `texts` parsed by its parameter types; its results as text."""
+    func = exports.get(name)
+    if not isinstance(func, api.Func):
+        raise RunError(f"no exported function named {name!r}")
+    functype = func.type(store)
+    params = [str(p) for p in functype.params]
+    if len(texts) != len(params):
+        raise RunError(f"{name} takes {len(params)} argument(s) ({', '.join(params) or 'none'}),"
+                       f" {len(texts)} given")
+    results = func(store, *[parse_value(k, s) for k, s in zip(params, texts)])
+    kinds = [str(r) for r in functype.results]
+    if len(kinds) == 1:
+        results = [results]
+    return [format_value(k, v) for k, v in zip(kinds, results or [])]
+
+
+def _run_entry(api, exports, store, invoke, args) -> list:
+    """Run the command (`_start`, else the default export "") or the --invoke export."""
+    _call_initialize(api, exports, store)
+    if invoke is not None:
+        return _invoke(api, exports, store, invoke, list(args))
+    for name in ("_start", ""):
+        entry = exports.get(name)
+        if isinstance(entry, api.Func):
+            entry(store)
+            break
+    return []
+
+
+def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=None,
+             preloads=(), argv0=None) -> int:
+    """Run the module at `path` with inherited stdio; return the process exit status."""
+    from . import api
+    from .errors import LinkError, Trap, WasiExit, WasmError
+    from .wasi import INHERIT, WasiConfig, WasiCtx
+    from .wasi.binding import define_wasi, imported_wasi_names
+
+    wasm = b""
+    try:
+        preopens = [parse_dir(spec) for spec in dirs]
+        env = build_env(envs, inherit_env)
+        preload_paths = [parse_preload(spec) for spec in preloads]
+        engine = api.Engine()
+        store = api.Store(engine)
+        linker = api.Linker(engine)
+        config = WasiConfig(argv=[argv0 if argv0 is not None else str(path), *args], env=env,
+                            preopens=preopens, stdin=INHERIT, stdout=INHERIT, stderr=INHERIT)
+        main_module, main_wasm = _load(api, engine, path)
+        preloaded = [(name, *_load(api, engine, p)) for name, p in preload_paths]
+        modules = [main_module, *(module for _, module, _ in preloaded)]
+        with WasiCtx(config) as ctx:
+            define_wasi(linker, ctx, api, names=imported_wasi_names(modules))
+            for name, module, wasm in preloaded:      # `wasm`: names the frames of a trap
+                instance = linker.instantiate(store, module)
+                _call_initialize(api, instance.exports(store), store)
+                linker.define_instance(store, name, instance)
+            wasm = main_wasm
+            instance = linker.instantiate(store, main_module)
+            results = _run_entry(api, instance.exports(store), store, invoke, args)
+    except WasiExit as exit_:
+        if 0 <= exit_.code <= MAX_EXIT_CODE:
+            return exit_.code
+        _error(f"exit with invalid exit status outside of [0..{MAX_EXIT_CODE + 1}): "
+               f"{exit_.code}")
+        return ERROR_EXIT_STATUS
+    except Trap as trap:
+        _error(f"failed to run `{path}`: {format_trap(trap, wasm)}")
+        return TRAP_EXIT_STATUS
+    except RunError as e:
+        _error(str(e))
+        return ERROR_EXIT_STATUS
+    except LinkError as e:
+        _error(f"{path}: {e}")
+        return ERROR_EXIT_STATUS
+    except WasmError as e:
+        _error(str(e))
+        return ERROR_EXIT_STATUS
+    for line in results:
+        click.echo(line)
+    return 0
+
+
+def _error(message: str) -> None:
+    sys.stdout.flush()
+    click.echo(f"error: {message}", err=True)
+
+
+@click.command(context_settings={"allow_interspersed_args": False})  # after FILE: guest args
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.option("--dir", "dirs", multiple=True, metavar="HOST[::GUEST]",
+              help="Preopen host directory HOST as GUEST (default: the same path).")
+@click.option("--env", "envs", multiple=True, metavar="NAME[=VALUE]",
+              help="Set a guest environment variable (bare NAME: copy the host's).")
+@click.option("--inherit-env", is_flag=True, help="Start from the host's whole environment.")
+@click.option("--invoke", metavar="NAME",
+              help="Call export NAME with ARGS parsed by its parameter types; print results.")
+@click.option("--preload", "preloads", multiple=True, metavar="NAME=PATH",
+              help="Instantiate the module at PATH and link its exports as import module NAME.")
+@click.option("--argv0", metavar="NAME", help="The guest's argv[0] (default: FILE as given).")
+def run(file, args, dirs, envs, inherit_env, invoke, preloads, argv0):
+    """Run a WASI program: FILE (.wasm, or .wat when wasm-tools is installed) with ARGS.
+
+    Options go before FILE; everything after it is passed to the program. Stdio is inherited.
+    Exit status: the program's proc_exit code, 134 on a trap, 1 on any other error.
+    """
+    import signal
+
+    # Python only notes a SIGINT for its next bytecode, which never comes while Wasm code
+    # loops; the default action lets Ctrl-C end the program as it would a native one.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    sys.exit(run_file(file, args, dirs, envs, inherit_env, invoke, preloads, argv0))
