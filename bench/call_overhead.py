@@ -4,8 +4,11 @@
 - machine code -> Python: a machine-code loop calling an imported trivial host function
   `(i32) -> i32` (x + 1) n times; time per iteration.
 
-jitwasm's side is hand-assembled with the project's assembler (the compiler is not involved);
-wasmtime-py runs the equivalent Wasm module. Goal: jitwasm <= 0.5x wasmtime-py's time.
+Two jitwasm layers are measured: the low-level one (hand-assembled code called through
+trampolines.make_entry_caller / HostFunction, no compiler involved) and the public API
+(`jitwasm.Func.__call__` on an export of the compiled module below, and a host `jitwasm.Func`
+import), which is what `import jitwasm as wasmtime` code pays. wasmtime-py runs the same module
+through its public API. Goal: jitwasm <= 0.5x wasmtime-py's time.
 
 Usage: python bench/call_overhead.py [--calls N] [--repeat R] [--json]
 """
@@ -90,16 +93,16 @@ class JitwasmSide:
         self.raw = lambda _x: entry(*args)
 
 
-class WasmtimeSide:
-    def __init__(self):
-        import wasmtime
+class ApiSide:
+    """The module through the public API of `api` (wasmtime-py, or jitwasm used the same way)."""
 
-        engine = wasmtime.Engine()
-        self.store = wasmtime.Store(engine)
-        module = wasmtime.Module(engine, WAT)
-        i32 = wasmtime.ValType.i32()
-        inc = wasmtime.Func(self.store, wasmtime.FuncType([i32], [i32]), lambda x: x + 1)
-        exports = wasmtime.Instance(self.store, module, [inc]).exports(self.store)
+    def __init__(self, api):
+        engine = api.Engine()
+        self.store = api.Store(engine)
+        module = api.Module(engine, WAT)
+        i32 = api.ValType.i32()
+        inc = api.Func(self.store, api.FuncType([i32], [i32]), lambda x: x + 1)
+        exports = api.Instance(self.store, module, [inc]).exports(self.store)
         store = self.store
         identity, loop = exports["identity"], exports["loop"]
         self.identity = lambda x: identity(store, x)
@@ -123,17 +126,23 @@ def per_iteration_ns(loop, iterations: int) -> float:
 
 
 def measure(calls: int, repeat: int) -> dict:
+    import jitwasm
+    import wasmtime
+
     jit = JitwasmSide()
-    wt = WasmtimeSide()
-    assert jit.identity(7) == wt.identity(7) == 7
+    api = ApiSide(jitwasm)
+    wt = ApiSide(wasmtime)
+    assert jit.identity(7) == api.identity(7) == wt.identity(7) == 7
     best: dict[str, float] = {}
     wt_calls = max(calls // 10, 1000)  # wasmtime-py is much slower per call
     for _ in range(repeat):  # interleaved so drift hits both sides alike
         cases = {
             "jitwasm py->mc": lambda: per_call_ns(jit.identity, calls),
             "jitwasm py->mc (bare trampoline)": lambda: per_call_ns(jit.raw, calls),
+            "jitwasm api py->wasm": lambda: per_call_ns(api.identity, calls),
             "wasmtime py->wasm": lambda: per_call_ns(wt.identity, wt_calls),
             "jitwasm mc->py": lambda: per_iteration_ns(jit.loop, calls),
+            "jitwasm api wasm->py": lambda: per_iteration_ns(api.loop, calls),
             "wasmtime wasm->py": lambda: per_iteration_ns(wt.loop, wt_calls),
         }
         for name, run in cases.items():
@@ -143,6 +152,9 @@ def measure(calls: int, repeat: int) -> dict:
         "ns_per_call": {k: round(v, 1) for k, v in best.items()},
         "ratio_py_to_code": round(best["jitwasm py->mc"] / best["wasmtime py->wasm"], 3),
         "ratio_code_to_py": round(best["jitwasm mc->py"] / best["wasmtime wasm->py"], 3),
+        "ratio_api_py_to_code": round(best["jitwasm api py->wasm"] / best["wasmtime py->wasm"], 3),
+        "ratio_api_code_to_py": round(best["jitwasm api wasm->py"] / best["wasmtime wasm->py"],
+                                      3),
         "goal": "ratio <= 0.5",
     }
 
@@ -161,6 +173,8 @@ def main(argv=None) -> int:
         print(f"{name:36s} {ns:10.1f} ns/call")
     print(f"ratio Python -> code   jitwasm/wasmtime = {result['ratio_py_to_code']:.3f}  (goal <= 0.5)")
     print(f"ratio code -> Python   jitwasm/wasmtime = {result['ratio_code_to_py']:.3f}  (goal <= 0.5)")
+    print(f"public API: ratio Python -> code = {result['ratio_api_py_to_code']:.3f}, "
+          f"code -> Python = {result['ratio_api_code_to_py']:.3f}  (goal <= 0.5)")
     return 0
 
 

@@ -1,20 +1,22 @@
 """jitwasm: a WebAssembly runtime that compiles Wasm to x86-64 machine code at load time."""
 
-from .errors import DecodeError, LinkError, Trap, ValidationError, WasiExit, WasmError
+from .errors import (DecodeError, Frame, LinkError, Trap, TrapCode, ValidationError, WasiExit,
+                     WasmError, WasmtimeError)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "WasmError", "DecodeError", "ValidationError", "LinkError", "Trap", "WasiExit",
-    "validate", "__version__",
+    "WasmError", "WasmtimeError", "DecodeError", "ValidationError", "LinkError", "Trap",
+    "TrapCode", "Frame", "WasiExit", "validate", "__version__",
 ]
 
-# The wasmtime-py-compatible API (jitwasm/api.py), imported on first use so `import jitwasm`
+# The wasmtime-py-compatible API (jitwasm/api/), imported on first use so `import jitwasm`
 # stays cheap for the CLI and for code that only validates.
 _API_NAMES = frozenset((
-    "Config", "Engine", "Store", "Module", "Instance", "Linker", "Func", "Caller", "Global",
-    "Memory", "Table", "FuncType", "GlobalType", "MemoryType", "TableType", "ValType", "Limits",
-    "ImportType", "ExportType", "Val", "WasmtimeError", "ExitTrap", "wat2wasm",
+    "Config", "Engine", "Store", "Module", "Instance", "InstanceExports", "InstancePre", "Linker",
+    "Func", "Caller", "Global", "Memory", "Table", "FuncType", "GlobalType", "MemoryType",
+    "TableType", "ValType", "Limits", "ImportType", "ExportType", "Val", "ExitTrap", "WasiConfig",
+    "wat2wasm", "Storelike", "SharedMemory", "Tag", "TagType",
 ))
 
 

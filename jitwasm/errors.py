@@ -1,15 +1,31 @@
 """The one exception hierarchy every jitwasm error belongs to.
 
-Each message names what went wrong and where (file, byte offset, function index), so a user
-can find the problem without a debugger.
+    WasmError
+    ├── WasmtimeError        every error that is not a trap (wasmtime-py's name and role)
+    │   ├── DecodeError      malformed binary
+    │   ├── ValidationError  invalid module
+    │   ├── LinkError        unlinkable imports
+    │   └── WasiExit         WASI proc_exit (wasmtime-py's ExitTrap)
+    └── Trap                 execution trapped
+
+The split under WasmError mirrors wasmtime-py's, so `except WasmtimeError` / `except Trap` clauses
+written for it catch the same errors here. Each message names what went wrong and where (file,
+byte offset, function index), so a user can find the problem without a debugger.
 """
+
+import enum
+from typing import NamedTuple
 
 
 class WasmError(Exception):
     """Base class of every error jitwasm raises on purpose."""
 
 
-class DecodeError(WasmError):
+class WasmtimeError(WasmError):
+    """Any error that is not a trap: a bad module, failed linking, misuse of the API."""
+
+
+class DecodeError(WasmtimeError):
     """The bytes are not a well-formed Wasm binary (the spec's "malformed")."""
 
     def __init__(self, reason: str, offset: int | None = None):
@@ -18,7 +34,7 @@ class DecodeError(WasmError):
         super().__init__(reason if offset is None else f"{reason} (at byte offset {offset:#x})")
 
 
-class ValidationError(WasmError):
+class ValidationError(WasmtimeError):
     """The module is well-formed but breaks a typing rule (the spec's "invalid")."""
 
     def __init__(self, reason: str, func_index: int | None = None, offset: int | None = None):
@@ -33,21 +49,68 @@ class ValidationError(WasmError):
         super().__init__(reason if not where else f"{reason} (in {', at '.join(where)})")
 
 
-class LinkError(WasmError):
+class LinkError(WasmtimeError):
     """Imports do not match what the module requires (the spec's "unlinkable")."""
+
+
+class TrapCode(enum.Enum):
+    """The kind of a trap, with wasmtime-py's names and numbers (its `TrapCode`)."""
+
+    STACK_OVERFLOW = 0
+    MEMORY_OUT_OF_BOUNDS = 1
+    HEAP_MISALIGNED = 2
+    TABLE_OUT_OF_BOUNDS = 3
+    INDIRECT_CALL_TO_NULL = 4
+    BAD_SIGNATURE = 5
+    INTEGER_OVERFLOW = 6
+    INTEGER_DIVISION_BY_ZERO = 7
+    BAD_CONVERSION_TO_INTEGER = 8
+    UNREACHABLE = 9
+    INTERRUPT = 10
+    OUT_OF_FUEL = 11
+    ATOMIC_WAIT_NON_SHARED_MEMORY = 12
+    NULL_REFERENCE = 13
+
+
+class Frame(NamedTuple):
+    """One frame of a trap's Wasm backtrace (wasmtime-py's `Frame` attributes)."""
+
+    func_index: int
+    module_offset: int
+    func_name: str | None = None
+    module_name: str | None = None
+    func_offset: int | None = None
 
 
 class Trap(WasmError):
     """Execution trapped; `message` is the spec's trap message."""
+
+    message: str
+    backtrace: list  # (function index, Wasm byte offset) pairs, innermost first
 
     def __init__(self, message: str, backtrace: list | None = None):
         self.message = message
         self.backtrace = backtrace or []
         super().__init__(message)
 
+    @property
+    def trap_code(self) -> TrapCode | None:
+        """The kind of trap; None for a message that is not one of the spec's trap messages
+        (a trap a host function made up)."""
+        from .runtime.traps import TRAP_CODES_BY_MESSAGE  # lazy: the runtime imports this module
 
-class WasiExit(WasmError):
+        return TRAP_CODES_BY_MESSAGE.get(self.message)
+
+    @property
+    def frames(self) -> list:
+        """The backtrace as Frames, innermost first."""
+        return [Frame(func_index, offset) for func_index, offset in self.backtrace]
+
+
+class WasiExit(WasmtimeError):
     """The program called WASI `proc_exit`; `code` is its exit status."""
+
+    code: int
 
     def __init__(self, code: int):
         self.code = code

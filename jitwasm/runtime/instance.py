@@ -146,6 +146,7 @@ class Instance:
         vm.tables = ctypes.addressof(self._table_descs)
         vm.memories = ctypes.addressof(self._memory_descs)
         vm.builtins = ctypes.addressof(self._builtin_refs)
+        vm.store_limits = store.limits_address
 
         self.exports = {e.name: self._extern(e.kind, e.index) for e in info.exports}
         store.add_instance(self, self.func_refs_address, nfuncs)

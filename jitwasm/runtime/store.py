@@ -5,26 +5,52 @@ record address) back to its Function: host functions by address, instance functi
 address range of each instance's func_refs array. Instances stay alive for the store's
 lifetime, including ones whose instantiation trapped after writing into an imported table: those
 table entries still point into the failed instance.
+
+A store also owns the StoreLimits its instances' vmctx point at: fuel left and the epoch
+deadline, against an epoch counter that an engine may share between its stores.
 """
 
 import bisect
+import ctypes
 
-from ..runtime.vmctx import FUNCREF_SIZE
+from ..runtime.vmctx import FUNCREF_SIZE, StoreLimits
 from .externref import ExternRefTable
 from .functions import Function
 
 
-class Store:
-    __slots__ = ("externrefs", "instances", "data", "_functions", "_range_starts", "_ranges",
-                 "__weakref__")
+_MAX_FUEL = (1 << 63) - 1
+_MAX_EPOCH = (1 << 64) - 1
 
-    def __init__(self, data=None):
+
+class Store:
+    __slots__ = ("externrefs", "instances", "data", "embedder", "epoch_counter", "limits",
+                 "limits_address", "_functions", "_range_starts", "_ranges", "__weakref__")
+
+    def __init__(self, data=None, epoch_counter: ctypes.c_uint64 | None = None):
         self.externrefs = ExternRefTable()
         self.instances: list = []
         self.data = data
+        self.embedder = None  # the embedding layer's object for this store (jitwasm.api.Store)
+        self.epoch_counter = ctypes.c_uint64() if epoch_counter is None else epoch_counter
+        self.limits = StoreLimits(0, 0, ctypes.addressof(self.epoch_counter))
+        self.limits_address = ctypes.addressof(self.limits)
         self._functions: dict = {}  # host FuncRef record address -> Function
         self._range_starts: list = []  # sorted func_refs array addresses
         self._ranges: list = []  # parallel: (end, instance)
+
+    @property
+    def fuel(self) -> int:
+        """Fuel left for code compiled with fuel checks."""
+        return max(0, -self.limits.fuel_consumed)
+
+    @fuel.setter
+    def fuel(self, amount: int) -> None:
+        self.limits.fuel_consumed = -min(amount, _MAX_FUEL)
+
+    def set_epoch_deadline(self, ticks_after_current: int) -> None:
+        """Code compiled with epoch checks traps once the epoch has advanced this many ticks."""
+        self.limits.epoch_deadline = min(self.epoch_counter.value + ticks_after_current,
+                                         _MAX_EPOCH)
 
     def add_instance(self, instance, func_refs_address: int, nfuncs: int) -> None:
         """Keep `instance` alive and make its func_refs slots resolvable as funcref values."""

@@ -13,7 +13,7 @@ import threading
 import weakref
 from typing import NamedTuple
 
-from ..errors import Trap
+from ..errors import Trap, TrapCode
 from . import native
 
 # ---- trap codes (returned in eax by the trap landing; 0 means "returned normally") ------------
@@ -32,6 +32,8 @@ TRAP_INDIRECT_CALL_TYPE_MISMATCH = 10
 TRAP_NULL_FUNCTION_REFERENCE = 11
 TRAP_NULL_REFERENCE = 12
 TRAP_UNALIGNED_ATOMIC = 13
+TRAP_OUT_OF_FUEL = 14  # fuel checks (StoreLimits.fuel_consumed, see vmctx.py)
+TRAP_INTERRUPT = 15  # epoch checks (StoreLimits.epoch_deadline, see vmctx.py)
 # Not a Wasm trap: a host function raised; the exception waits in the thread's state.
 TRAP_HOST_EXCEPTION = 0xFF
 
@@ -49,7 +51,30 @@ TRAP_MESSAGES = {
     TRAP_NULL_FUNCTION_REFERENCE: "null function reference",
     TRAP_NULL_REFERENCE: "null reference",
     TRAP_UNALIGNED_ATOMIC: "unaligned atomic",
+    TRAP_OUT_OF_FUEL: "all fuel consumed by WebAssembly",
+    TRAP_INTERRUPT: "interrupt",
 }
+
+# The TrapCode (wasmtime-py's classification) of each trap; Trap.trap_code finds it by message,
+# so traps raised by runtime code in Python ("out of bounds table access") are classified too.
+_TRAP_CODES = {
+    TRAP_UNREACHABLE: TrapCode.UNREACHABLE,
+    TRAP_MEMORY_OUT_OF_BOUNDS: TrapCode.MEMORY_OUT_OF_BOUNDS,
+    TRAP_INTEGER_DIVIDE_BY_ZERO: TrapCode.INTEGER_DIVISION_BY_ZERO,
+    TRAP_INTEGER_OVERFLOW: TrapCode.INTEGER_OVERFLOW,
+    TRAP_INVALID_CONVERSION: TrapCode.BAD_CONVERSION_TO_INTEGER,
+    TRAP_CALL_STACK_EXHAUSTED: TrapCode.STACK_OVERFLOW,
+    TRAP_TABLE_OUT_OF_BOUNDS: TrapCode.TABLE_OUT_OF_BOUNDS,
+    TRAP_UNINITIALIZED_ELEMENT: TrapCode.INDIRECT_CALL_TO_NULL,
+    TRAP_UNDEFINED_ELEMENT: TrapCode.TABLE_OUT_OF_BOUNDS,
+    TRAP_INDIRECT_CALL_TYPE_MISMATCH: TrapCode.BAD_SIGNATURE,
+    TRAP_NULL_FUNCTION_REFERENCE: TrapCode.NULL_REFERENCE,
+    TRAP_NULL_REFERENCE: TrapCode.NULL_REFERENCE,
+    TRAP_UNALIGNED_ATOMIC: TrapCode.HEAP_MISALIGNED,
+    TRAP_OUT_OF_FUEL: TrapCode.OUT_OF_FUEL,
+    TRAP_INTERRUPT: TrapCode.INTERRUPT,
+}
+TRAP_CODES_BY_MESSAGE = {TRAP_MESSAGES[code]: kind for code, kind in _TRAP_CODES.items()}
 
 # The trap a hardware fault means when the faulting PC has no recorded trap site.
 SIGNAL_TRAP_CODES = {

@@ -11,6 +11,8 @@ code generator bakes into instructions come from the same definition (`VMCTX_*`,
   rather than in the vmctx, so they are per thread and per nesting level by construction.
 - CallBuffer: the memory Python and the entry trampoline exchange arguments, results and trap
   details through; one per thread (nested entries reuse it safely, see trampolines.py).
+- StoreLimits: one per store, reached through vmctx.store_limits: the fuel counter and epoch
+  deadline that interruption checks in generated code read (see the class for the contract).
 """
 
 import ctypes
@@ -37,12 +39,41 @@ class VMContext(ctypes.Structure):
         ("host_callback", u64),   # host contexts: address of the ctypes callback the stub calls
         ("host_data", u64),       # host contexts: free for the host side
         ("builtins", u64),        # -> FuncRef[]: runtime builtins (runtime/builtins.py)
-        ("reserved", u64 * 5),    # room to grow without moving anything above
+        ("store_limits", u64),    # -> StoreLimits of the instance's store
+        ("reserved", u64 * 4),    # room to grow without moving anything above
     ]
 
     @property
     def address(self) -> int:
         return ctypes.addressof(self)
+
+
+class StoreLimits(ctypes.Structure):
+    """What fuel and epoch checks in generated code read: one per store, shared by its instances.
+
+    Contract for code generation (checks at function entry and at loop headers, emitted only
+    when the module is compiled with them, so other code pays nothing):
+
+    - fuel: `fuel_consumed` is minus the fuel left. A check adds the cost of the code it covers
+      and traps with TRAP_OUT_OF_FUEL if the sum is >= 0 (wasmtime's condition):
+          mov  r11, [r14 + VMCTX_STORE_LIMITS]
+          add  qword [r11 + LIMITS_FUEL_CONSUMED], cost
+          jns  out_of_fuel
+    - epochs: `epoch_counter` points at the engine's u64 epoch (Engine.increment_epoch bumps
+      it, possibly from another thread while Wasm runs); a check traps with TRAP_INTERRUPT once
+      the epoch reaches the store's deadline:
+          mov  r11, [r14 + VMCTX_STORE_LIMITS]
+          mov  r10, [r11 + LIMITS_EPOCH_COUNTER]
+          mov  r10, [r10]
+          cmp  r10, [r11 + LIMITS_EPOCH_DEADLINE]
+          jae  interrupt
+    """
+
+    _fields_ = [
+        ("fuel_consumed", ctypes.c_int64),  # -(fuel left); the store sets and reads it
+        ("epoch_deadline", u64),            # absolute epoch at which code traps
+        ("epoch_counter", u64),             # -> u64: the engine's current epoch
+    ]
 
 
 class FuncRef(ctypes.Structure):
@@ -107,6 +138,11 @@ VMCTX_MEMORIES = VMContext.memories.offset
 VMCTX_HOST_CALLBACK = VMContext.host_callback.offset
 VMCTX_HOST_DATA = VMContext.host_data.offset
 VMCTX_BUILTINS = VMContext.builtins.offset
+VMCTX_STORE_LIMITS = VMContext.store_limits.offset
+
+LIMITS_FUEL_CONSUMED = StoreLimits.fuel_consumed.offset
+LIMITS_EPOCH_DEADLINE = StoreLimits.epoch_deadline.offset
+LIMITS_EPOCH_COUNTER = StoreLimits.epoch_counter.offset
 
 FUNCREF_SIZE = ctypes.sizeof(FuncRef)
 FUNCREF_CODE = FuncRef.code.offset

@@ -1,0 +1,196 @@
+"""jitwasm's API where it goes beyond or deliberately differs from wasmtime-py (docs/api.md):
+Config policies, v128 values, what is refused as not supported (yet), and error classes."""
+
+import threading
+
+import pytest
+
+import jitwasm
+from jitwasm import (Config, Engine, Func, FuncType, Global, GlobalType, Instance, Limits, Linker,
+                     Memory, MemoryType, Module, Store, Table, TableType, Trap, TrapCode, Val,
+                     ValType, WasiConfig, WasmtimeError)
+from jitwasm.api.config import BOOL_SETTINGS, IGNORED, NOT_YET, PROPOSAL, WASM2
+from jitwasm.errors import DecodeError, LinkError, ValidationError, WasiExit, WasmError
+from jitwasm.wast.conversion import WASM_TOOLS_HINT, find_wasm_tools
+
+needs_wasm_tools = pytest.mark.skipif(find_wasm_tools() is None, reason=WASM_TOOLS_HINT)
+v128 = ValType.v128()
+
+
+# ---- Config -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(BOOL_SETTINGS))
+def test_every_boolean_setting_follows_its_policy(name):
+    policy, default = BOOL_SETTINGS[name]
+    config = Config()
+    assert getattr(config, name) is default
+    accepted = {WASM2: (True,), PROPOSAL: (False,), NOT_YET: (False,), IGNORED: (True, False)}
+    for value in (True, False):
+        if value in accepted[policy]:
+            setattr(config, name, value)
+            assert getattr(config, name) is value
+        else:
+            with pytest.raises(WasmtimeError, match=name):
+                setattr(config, name, value)
+
+
+def test_fuel_and_epochs_are_refused_until_codegen_checks_them():
+    config = Config()
+    with pytest.raises(WasmtimeError, match="consume_fuel is not supported yet"):
+        config.consume_fuel = True
+    with pytest.raises(WasmtimeError, match="epoch_interruption is not supported yet"):
+        config.epoch_interruption = 1
+    assert not config.consume_fuel and not config.epoch_interruption
+
+
+def test_engine_copies_its_config():
+    config = Config()
+    config.max_wasm_stack = 1 << 16
+    engine = Engine(config)
+    config.max_wasm_stack = 1 << 20
+    assert engine.stack_budget == 1 << 16 and engine.config.max_wasm_stack == 1 << 16
+    assert Engine().stack_budget is None
+    with pytest.raises(WasmtimeError):
+        config.max_wasm_stack = 0
+
+
+def test_target_is_the_host_only():
+    config = Config()
+    config.target = "x86_64-unknown-linux-gnu"
+    with pytest.raises(WasmtimeError, match="unsupported target"):
+        config.target = "aarch64-apple-darwin"
+    with pytest.raises(TypeError):
+        config.target = 64
+
+
+def test_engine_epoch_counts_across_threads():
+    engine = Engine()
+    threads = [threading.Thread(target=lambda: [engine.increment_epoch() for _ in range(500)])
+               for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert engine.epoch == 2000
+    store = Store(engine)
+    store.set_epoch_deadline(3)
+    assert store._store.limits.epoch_deadline == 2003
+
+
+# ---- v128 -------------------------------------------------------------------------------------
+
+def test_v128_values_cross_host_functions_and_globals():
+    store = Store()
+    seen = []
+
+    def swap_halves(x):
+        seen.append(x)
+        return ((x & ((1 << 64) - 1)) << 64) | (x >> 64)
+
+    f = Func(store, FuncType([v128], [v128]), swap_halves)
+    value = (0x0123456789ABCDEF << 64) | 0xFEDCBA9876543210
+    assert f(store, value) == (0xFEDCBA9876543210 << 64) | 0x0123456789ABCDEF
+    assert f(store, Val.v128(-1)) == (1 << 128) - 1
+    assert seen == [value, (1 << 128) - 1]
+    g = Global(store, GlobalType(v128, True), value)
+    assert g.value(store) == value and g.type(store).content == v128
+    g.set_value(store, Val.v128(5))
+    assert g.value(store) == 5
+    assert Val.v128(3).as_v128() == 3 and Val.v128(3).type == v128 and str(v128) == "v128"
+
+
+# ---- not supported (yet) ------------------------------------------------------------------------
+
+@needs_wasm_tools
+def test_code_cache_entry_points_say_not_supported_yet(tmp_path):
+    engine = Engine()
+    module = Module(engine, "(module)")
+    with pytest.raises(WasmtimeError, match="Module.serialize is not supported yet"):
+        module.serialize()
+    with pytest.raises(WasmtimeError, match="not supported yet"):
+        Module.deserialize(engine, b"")
+    with pytest.raises(WasmtimeError, match="not supported yet"):
+        Module.deserialize_file(engine, str(tmp_path / "m.bin"))
+
+
+def test_unsupported_proposals_are_refused_clearly():
+    for cls in (jitwasm.SharedMemory, jitwasm.Tag, jitwasm.TagType):
+        with pytest.raises(WasmtimeError, match="not supported by jitwasm"):
+            cls(Engine(), None)
+    with pytest.raises(WasmtimeError, match="memory64"):
+        MemoryType(Limits(1, None), is_64=True)
+    with pytest.raises(WasmtimeError, match="shared"):
+        MemoryType(Limits(1, 2), shared=True)
+    with pytest.raises(WasmtimeError, match="page size"):
+        MemoryType(Limits(1, 2), page_size_log2=0)
+    store = Store()
+    store.set_limits()  # nothing asked: fine
+    with pytest.raises(WasmtimeError, match="set_limits is not supported yet"):
+        store.set_limits(memory_size=1 << 20)
+    with pytest.raises(WasmtimeError, match="WASI HTTP"):
+        store.set_wasi_http()
+
+
+@needs_wasm_tools
+def test_wasi_without_set_wasi_is_an_error_not_a_crash():
+    engine = Engine()
+    store = Store(engine)
+    linker = Linker(engine)
+    linker.define_wasi()
+    module = Module(engine, """(module
+        (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
+        (memory (export "memory") 1) (func (export "run") (call $exit (i32.const 2))))""")
+    run = linker.instantiate(store, module).exports(store)["run"]
+    with pytest.raises(WasmtimeError, match="WASI is not configured in this store"):
+        run(store)
+    store.set_wasi(WasiConfig())
+    with pytest.raises(jitwasm.ExitTrap) as info:
+        run(store)
+    assert info.value.code == 2
+
+
+# ---- deliberate differences ---------------------------------------------------------------------
+
+def test_memory_and_table_types_report_the_current_size():
+    store = Store()
+    memory = Memory(store, MemoryType(Limits(1, 3)))
+    memory.grow(store, 2)
+    assert memory.type(store).limits == Limits(3, 3)
+    table = Table(store, TableType(ValType.funcref(), Limits(1, None)), None)
+    table.grow(store, 4, None)
+    assert table.type(store).limits == Limits(5, None)
+    assert table.get(store, 0) is None  # null: None, as wasmtime-py's docstring says
+
+
+def test_floats_accept_ints_and_readable_settings():
+    store = Store()
+    f = Func(store, FuncType([ValType.f64()], [ValType.f64()]), lambda x: x * 2)
+    assert f(store, 3) == 6.0
+    config = Config()
+    config.debug_info = True
+    assert config.debug_info and config.strategy == "auto" and config.cache is False
+
+
+# ---- errors -------------------------------------------------------------------------------------
+
+def test_one_hierarchy_split_like_wasmtime():
+    for cls in (DecodeError, ValidationError, LinkError, WasiExit):
+        assert issubclass(cls, WasmtimeError) and issubclass(cls, WasmError)
+    assert issubclass(Trap, WasmError) and not issubclass(Trap, WasmtimeError)
+    assert jitwasm.ExitTrap is WasiExit and jitwasm.WasmtimeError is WasmtimeError
+
+
+@needs_wasm_tools
+def test_traps_raised_by_runtime_code_are_classified_too():
+    store = Store()
+    ex = Instance(store, Module(store.engine, """(module (memory 1) (table 1 funcref)
+        (func (export "fill") (memory.fill (i32.const 0) (i32.const 0) (i32.const 70000)))
+        (func (export "tfill") (table.fill 0 (i32.const 0) (ref.null func) (i32.const 5))))"""),
+        []).exports(store)
+    with pytest.raises(Trap) as info:
+        ex["fill"](store)
+    assert info.value.trap_code == TrapCode.MEMORY_OUT_OF_BOUNDS
+    with pytest.raises(Trap) as info:
+        ex["tfill"](store)
+    assert info.value.trap_code == TrapCode.TABLE_OUT_OF_BOUNDS
+    assert Trap("unreachable").trap_code == TrapCode.UNREACHABLE  # the spec's message
