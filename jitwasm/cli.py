@@ -130,6 +130,23 @@ def wast(paths, json_path, skip_list, jobs, verbose):
     sys.exit(1 if any(r.failures for r in results) else 0)
 
 
+@main.command("compile")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write the compiled module (Module.deserialize_file reads it).")
+def compile_command(file, output):
+    """Compile FILE (.wasm, or .wat with wasm-tools) ahead of time into a code cache entry."""
+    from .api import Engine, Module
+    from .errors import WasmError
+
+    try:
+        module = Module(Engine(), _read_module(file))
+        output.write_bytes(module.serialize())
+    except (_Invalid, WasmError, OSError) as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(1)
+
+
 from .cli_run import run  # noqa: E402  (light: click only; the runtime loads when it runs)
 
 main.add_command(run)

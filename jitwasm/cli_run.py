@@ -22,6 +22,7 @@ import click
 TRAP_EXIT_STATUS = 134        # 128 + SIGABRT, wasmtime's status for a trap
 ERROR_EXIT_STATUS = 1
 MAX_EXIT_CODE = 125           # proc_exit codes above this are an error, as in wasmtime
+DEFAULT_COMPILE = "lazy"      # --compile without the code cache (bench/startup.py measures)
 
 
 class RunError(Exception):
@@ -140,8 +141,10 @@ def format_trap(trap, wasm: bytes) -> str:
 
 # ---- running ------------------------------------------------------------------------------------
 
-def _load(api, engine, path: Path) -> tuple:
-    """(Module, bytes) for a .wasm or .wat file; RunError with the reason if it is not valid."""
+def _load(api, engine, path: Path, lazy: bool = False, cache=None) -> tuple:
+    """(Module, bytes) for a .wasm or .wat file; RunError with the reason if it is not valid.
+    `lazy`: compile functions at their first call; `cache`: a CodeCache to load from/store to."""
+    from .cache.modules import load_module
     from .cli import _Invalid, _read_module
     from .errors import DecodeError, ValidationError
     try:
@@ -149,7 +152,8 @@ def _load(api, engine, path: Path) -> tuple:
     except _Invalid as e:
         raise RunError(str(e)) from None
     try:
-        return api.Module(engine, wasm), wasm
+        options = engine.compile_options._replace(lazy=lazy)
+        return api.Module._wrap(engine, load_module(wasm, options, cache)), wasm
     except (DecodeError, ValidationError) as e:
         raise RunError(f"{path}: {e}") from None
 
@@ -192,8 +196,9 @@ def _run_entry(api, exports, store, invoke, args) -> list:
 
 
 def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=None,
-             preloads=(), argv0=None) -> int:
-    """Run the module at `path` with inherited stdio; return the process exit status."""
+             preloads=(), argv0=None, lazy=False, cache=None) -> int:
+    """Run the module at `path` with inherited stdio; return the process exit status.
+    `lazy`, `cache` (a CodeCache or None): how modules are compiled or loaded (see _load)."""
     from . import api
     from .errors import LinkError, Trap, WasiExit, WasmError
     from .wasi import INHERIT, WasiConfig, WasiCtx
@@ -209,8 +214,8 @@ def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=No
         linker = api.Linker(engine)
         config = WasiConfig(argv=[argv0 if argv0 is not None else str(path), *args], env=env,
                             preopens=preopens, stdin=INHERIT, stdout=INHERIT, stderr=INHERIT)
-        main_module, main_wasm = _load(api, engine, path)
-        preloaded = [(name, *_load(api, engine, p)) for name, p in preload_paths]
+        main_module, main_wasm = _load(api, engine, path, lazy, cache)
+        preloaded = [(name, *_load(api, engine, p, lazy, cache)) for name, p in preload_paths]
         modules = [main_module, *(module for _, module, _ in preloaded)]
         with WasiCtx(config) as ctx:
             define_wasi(linker, ctx, api, names=imported_wasi_names(modules))
@@ -262,7 +267,13 @@ def _error(message: str) -> None:
 @click.option("--preload", "preloads", multiple=True, metavar="NAME=PATH",
               help="Instantiate the module at PATH and link its exports as import module NAME.")
 @click.option("--argv0", metavar="NAME", help="The guest's argv[0] (default: FILE as given).")
-def run(file, args, dirs, envs, inherit_env, invoke, preloads, argv0):
+@click.option("--compile", "compile_mode", type=click.Choice(["lazy", "eager"]),
+              default=DEFAULT_COMPILE, show_default=True,
+              help="Compile functions at their first call, or all before running.")
+@click.option("--no-cache", is_flag=True,
+              help="Neither load from nor store to the code cache (JITWASM_CACHE_DIR, default "
+                   "~/.cache/jitwasm).")
+def run(file, args, dirs, envs, inherit_env, invoke, preloads, argv0, compile_mode, no_cache):
     """Run a WASI program: FILE (.wasm, or .wat when wasm-tools is installed) with ARGS.
 
     Options go before FILE; everything after it is passed to the program. Stdio is inherited.
@@ -273,4 +284,10 @@ def run(file, args, dirs, envs, inherit_env, invoke, preloads, argv0):
     # Python only notes a SIGINT for its next bytecode, which never comes while Wasm code
     # loops; the default action lets Ctrl-C end the program as it would a native one.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    sys.exit(run_file(file, args, dirs, envs, inherit_env, invoke, preloads, argv0))
+    cache = None
+    if not no_cache:
+        from .cache import CodeCache
+
+        cache = CodeCache()
+    sys.exit(run_file(file, args, dirs, envs, inherit_env, invoke, preloads, argv0,
+                      lazy=compile_mode == "lazy", cache=cache))

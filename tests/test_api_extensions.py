@@ -9,7 +9,7 @@ import jitwasm
 from jitwasm import (Config, Engine, Func, FuncType, Global, GlobalType, Instance, Limits, Linker,
                      Memory, MemoryType, Module, Store, Table, TableType, Trap, TrapCode, Val,
                      ValType, WasiConfig, WasmtimeError)
-from jitwasm.api.config import BOOL_SETTINGS, IGNORED, NOT_YET, PROPOSAL, WASM2
+from jitwasm.api.config import BOOL_SETTINGS, COMPILED, IGNORED, NOT_YET, PROPOSAL, WASM2
 from jitwasm.errors import DecodeError, LinkError, ValidationError, WasiExit, WasmError
 from jitwasm.wast.conversion import WASM_TOOLS_HINT, find_wasm_tools
 
@@ -24,7 +24,8 @@ def test_every_boolean_setting_follows_its_policy(name):
     policy, default = BOOL_SETTINGS[name]
     config = Config()
     assert getattr(config, name) is default
-    accepted = {WASM2: (True,), PROPOSAL: (False,), NOT_YET: (False,), IGNORED: (True, False)}
+    accepted = {WASM2: (True,), PROPOSAL: (False,), NOT_YET: (False,), IGNORED: (True, False),
+                COMPILED: (True, False)}
     for value in (True, False):
         if value in accepted[policy]:
             setattr(config, name, value)
@@ -34,13 +35,14 @@ def test_every_boolean_setting_follows_its_policy(name):
                 setattr(config, name, value)
 
 
-def test_fuel_and_epochs_are_refused_until_codegen_checks_them():
+def test_fuel_and_epochs_reach_the_compiler_as_options():
     config = Config()
-    with pytest.raises(WasmtimeError, match="consume_fuel is not supported yet"):
-        config.consume_fuel = True
-    with pytest.raises(WasmtimeError, match="epoch_interruption is not supported yet"):
-        config.epoch_interruption = 1
     assert not config.consume_fuel and not config.epoch_interruption
+    config.consume_fuel = True
+    config.epoch_interruption = 1  # wasmtime-py takes any truthy value
+    assert config.consume_fuel is True and config.epoch_interruption is True
+    options = Engine(config).compile_options
+    assert options.fuel and options.epoch and not options.lazy
 
 
 def test_engine_copies_its_config():
@@ -100,18 +102,6 @@ def test_v128_values_cross_host_functions_and_globals():
 
 
 # ---- not supported (yet) ------------------------------------------------------------------------
-
-@needs_wasm_tools
-def test_code_cache_entry_points_say_not_supported_yet(tmp_path):
-    engine = Engine()
-    module = Module(engine, "(module)")
-    with pytest.raises(WasmtimeError, match="Module.serialize is not supported yet"):
-        module.serialize()
-    with pytest.raises(WasmtimeError, match="not supported yet"):
-        Module.deserialize(engine, b"")
-    with pytest.raises(WasmtimeError, match="not supported yet"):
-        Module.deserialize_file(engine, str(tmp_path / "m.bin"))
-
 
 def test_unsupported_proposals_are_refused_clearly():
     for cls in (jitwasm.SharedMemory, jitwasm.Tag, jitwasm.TagType):

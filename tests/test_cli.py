@@ -161,8 +161,38 @@ def test_wast_executes_and_counts_assertions_with_skip_buckets(tmp_path):
     ]
     assert json.loads(report.read_text()) == {"files": {"mixed.wast": {
         "passed": 5, "failed": 0, "skipped": 1,
-        "skips": {"text format": 1},
-    }}, "totals": {"passed": 5, "failed": 0, "skipped": 1}}
+        "skips": {"text format": 1}, "message_mismatches": 0,
+    }}, "totals": {"passed": 5, "failed": 0, "skipped": 1, "message_mismatches": 0}}
+
+
+MISMATCHED = """\
+(assert_malformed (module binary "\\00asm") "magic header not detected")
+(assert_invalid (module (func (result i32) (i64.const 0))) "unknown local")
+(assert_invalid (module (func (result i32) (i64.const 0))) "type mismatch")
+"""
+
+
+@needs_wasm_tools
+def test_wast_counts_rejections_with_another_message_as_passed_mismatches(tmp_path):
+    """The spec requires only the rejection; the message is compared and a mismatch reported
+    apart, so the mismatches can be driven to zero without failing the run."""
+    script = write(tmp_path, "msgs.wast", MISMATCHED)
+    report = tmp_path / "report.json"
+    result = invoke("wast", script, "--json", report)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "msgs.wast: 3 passed, 0 failed, 0 skipped (2 message mismatches)",
+        "3 passed, 0 failed, 0 skipped (2 message mismatches)",
+    ]
+    data = json.loads(report.read_text())
+    assert data["totals"]["message_mismatches"] == 2
+    file_report = data["files"]["msgs.wast"]
+    assert file_report["message_mismatches"] == 2
+    first, second = file_report["mismatched_messages"]
+    assert first.startswith("msgs.wast:1: assert_malformed: expected malformed module ('magic "
+                            "header not detected'); got DecodeError: unexpected end")
+    assert second.startswith("msgs.wast:2: assert_invalid: expected invalid module ('unknown "
+                             "local'); got ValidationError: type mismatch")
 
 
 @needs_wasm_tools

@@ -6,7 +6,7 @@ import pytest
 
 from compiler_harness import host, run, trap_message
 from jitwasm.backend_x64 import masm
-from jitwasm.binary.types import F64, I32, I64
+from jitwasm.binary.types import F64, I64
 from jitwasm.runtime.store import Store
 
 

@@ -224,3 +224,4 @@ def test_deep_recursion_traps_and_the_instance_stays_usable():
     assert e.down(1000) == 1000
     assert trap_message(e.down, 10**7) == "call stack exhausted"
     assert e.down(10) == 10
+

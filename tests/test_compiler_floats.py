@@ -36,7 +36,8 @@ class Both:
         self.ours = run(text)
         store = wasmtime.Store()
         self.store = store
-        self.theirs = wasmtime.Instance(store, wasmtime.Module(store.engine, text), []).exports(store)
+        module = wasmtime.Module(store.engine, text)
+        self.theirs = wasmtime.Instance(store, module, []).exports(store)
 
     def call(self, name: str, *args):
         ours = getattr(self.ours, name)
@@ -114,11 +115,14 @@ def test_binary_float_operation(t, name):
                      f'({t}.reinterpret_{it} (local.get 0)) ({t}.reinterpret_{it} ({it}.const {c}))'
                      f' {body})')
     if name in COMPARE:
-        cmp = f"({t}.{name} ({t}.reinterpret_{it} (local.get 0)) ({t}.reinterpret_{it} (local.get 1)))"
+        cmp = (f"({t}.{name} ({t}.reinterpret_{it} (local.get 0)) "
+               f"({t}.reinterpret_{it} (local.get 1)))")
         p = f"(param {it} {it}) (result i32)"
         funcs += [
-            f'(func (export "if") {p} (if (result i32) {cmp} (then (i32.const 1)) (else (i32.const 0))))',
-            f'(func (export "br_if") {p} (block (result i32) (br_if 0 (i32.const 1) {cmp}) (drop) (i32.const 0)))',
+            f'(func (export "if") {p} (if (result i32) {cmp} (then (i32.const 1)) '
+            f'(else (i32.const 0))))',
+            f'(func (export "br_if") {p} (block (result i32) (br_if 0 (i32.const 1) {cmp}) '
+            f'(drop) (i32.const 0)))',
             f'(func (export "select") {p} (select (i32.const 1) (i32.const 0) {cmp}))',
             f'(func (export "eqz") {p} (i32.eqz {cmp}))',
         ]
@@ -159,7 +163,8 @@ CONVERSIONS = [  # (op, source type, result type)
     *((f"{r}.trunc_{s}_{sg}", s, r) for r in ("i32", "i64") for s in ("f32", "f64") for sg in "su"),
     *((f"{r}.trunc_sat_{s}_{sg}", s, r) for r in ("i32", "i64") for s in ("f32", "f64")
       for sg in "su"),
-    *((f"{r}.convert_{s}_{sg}", s, r) for r in ("f32", "f64") for s in ("i32", "i64") for sg in "su"),
+    *((f"{r}.convert_{s}_{sg}", s, r) for r in ("f32", "f64") for s in ("i32", "i64")
+      for sg in "su"),
     ("f32.demote_f64", "f64", "f32"), ("f64.promote_f32", "f32", "f64"),
     ("i32.reinterpret_f32", "f32", "i32"), ("i64.reinterpret_f64", "f64", "i64"),
     ("f32.reinterpret_i32", "i32", "f32"), ("f64.reinterpret_i64", "i64", "f64"),

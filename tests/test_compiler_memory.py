@@ -181,3 +181,119 @@ def test_bulk_memory_through_builtins():
     assert trap_message(e.fill, 65535, 0, 2) == OOB
     e.drop()
     assert trap_message(e.init, 0) == OOB
+
+
+def test_inline_memory_copy_and_fill_against_a_model():
+    """memory.copy/fill are inline (rep movsb/stosb): overlaps in both directions, empty ranges
+    at the end of memory, traps before any write, with live values in rdi/rsi/rcx/rax."""
+    e = run("""(module (memory 1)
+      (func (export "init")
+        (local i32)
+        (loop (i32.store8 (local.get 0) (local.get 0))
+              (br_if 0 (i32.ne (local.tee 0 (i32.add (local.get 0) (i32.const 1)))
+                               (i32.const 65536)))))
+      (func (export "copy") (param i32 i32 i32) (result i32)
+        ;; keep values live in many registers across the copy
+        (i32.add (local.get 0) (i32.const 1)) (i32.add (local.get 1) (i32.const 2))
+        (i32.add (local.get 2) (i32.const 3)) (i32.add (local.get 0) (i32.const 4))
+        (i32.add (local.get 1) (i32.const 5)) (i32.add (local.get 2) (i32.const 6))
+        (i32.add (local.get 0) (i32.const 7)) (i32.add (local.get 1) (i32.const 8))
+        (i32.add (local.get 2) (i32.const 9)) (i32.add (local.get 0) (i32.const 10))
+        (memory.copy (local.get 0) (local.get 1) (local.get 2))
+        (i32.add) (i32.add) (i32.add) (i32.add) (i32.add)
+        (i32.add) (i32.add) (i32.add) (i32.add))
+      (func (export "fill") (param i32 i32 i32)
+        (memory.fill (i32.add (local.get 0) (i32.const 0)) (local.get 1) (local.get 2)))
+      (func (export "byte") (param i32) (result i32) (i32.load8_u (local.get 0))))""")
+    model = bytearray(i & 0xFF for i in range(65536))
+    e.init()
+
+    def check_copy(d, s, n):
+        live = (d + 1) + (s + 2) + (n + 3) + (d + 4) + (s + 5) + (n + 6) + (d + 7) + (s + 8) \
+            + (n + 9) + (d + 10)
+        if d + n > 65536 or s + n > 65536:
+            assert trap_message(e.copy, d, s, n) == OOB
+        else:
+            assert e.copy(d, s, n) == live & 0xFFFFFFFF
+            model[d:d + n] = model[s:s + n]
+        assert e.memory.read(0, 65536) == bytes(model), (d, s, n)
+
+    for d, s, n in [(100, 10, 50), (10, 100, 50), (100, 90, 50), (90, 100, 50), (0, 0, 0),
+                    (65536, 0, 0), (0, 65536, 0), (65535, 5, 2), (5, 65530, 7), (1000, 1001, 4000),
+                    (1001, 1000, 4000), (300, 200, 100), (200, 300, 100)]:
+        check_copy(d, s, n)
+    for d, v, n in [(7, 0x41, 9), (65530, 0x42, 6), (65531, 0x43, 6), (65536, 0, 0),
+                    (65537, 0, 0), (0, 0x1FF, 3)]:
+        if d + n > 65536:
+            assert trap_message(e.fill, d, v, n) == OOB
+        else:
+            e.fill(d, v, n)
+            model[d:d + n] = bytes([v & 0xFF]) * n
+        assert e.memory.read(0, 65536) == bytes(model), (d, v, n)
+
+
+@pytest.fixture
+def explicit_bounds(monkeypatch):
+    """Compile with explicit bounds checks (as for a memory without a guard region)."""
+    from functools import partial
+
+    from jitwasm.compiler import compile_module
+    from jitwasm.runtime import instance
+
+    monkeypatch.setattr(instance.Module.__init__, "__defaults__",
+                        (partial(compile_module, explicit_bounds=True),))
+
+
+@pytest.mark.usefixtures("explicit_bounds")
+def test_explicit_bounds_checks():
+    assert run("(module (func))").instance.module.compiled.explicit_bounds
+    for test in (test_out_of_bounds_accesses_trap_at_the_guard_region,
+                 test_memory_size_grow_and_access_to_new_pages,
+                 test_offsets_beyond_a_disp32_address_the_right_byte):
+        test()
+    for op in sorted(LOADS):
+        test_load_widths_and_extensions(op)
+    for op in sorted(STORES):
+        test_store_widths_write_exactly_their_bytes(op)
+
+
+def test_memory_copy_size_classes_and_overlaps():
+    """Every size class of the inline copy (1/2/4/8/16-byte pairs, 16-byte chunks both ways,
+    rep movsb) at every kind of overlap."""
+    e = run("""(module (memory 1)
+      (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2)))
+      (func (export "set") (param i32 i32) (i32.store8 (local.get 0) (local.get 1))))""")
+    model = bytearray(65536)
+    for i in range(0, 8192):
+        model[i] = (i * 7 + 3) & 0xFF
+    e.memory.write(0, bytes(model))
+    sizes = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 47, 48, 63, 64, 65, 100, 511, 512,
+             513, 1000]
+    for n in sizes:
+        for delta in (-1000, -17, -16, -1, 0, 1, 5, 16, 33, 1000):
+            s = 3000
+            d = s + delta
+            e.copy(d, s, n)
+            model[d:d + n] = model[s:s + n]
+            assert e.memory.read(2000, 3000) == bytes(model[2000:5000]), (n, delta)
+
+
+@pytest.mark.parametrize("avx", [True, False], ids=["avx", "sse"])
+def test_memory_copy_chunk_paths(avx, monkeypatch):
+    """The 32-byte (AVX) and 16-byte chunk loops around their size thresholds."""
+    from jitwasm.backend_x64 import masm
+
+    if avx and not masm.HAS_AVX:
+        pytest.skip("the CPU has no AVX")
+    monkeypatch.setattr(masm, "HAS_AVX", avx)
+    e = run("""(module (memory 1)
+      (func (export "copy") (param i32 i32 i32) (memory.copy (local.get 0) (local.get 1) (local.get 2))))""")
+    model = bytearray((i * 13 + 5) & 0xFF for i in range(65536))
+    e.memory.write(0, bytes(model))
+    for n in (31, 32, 33, 63, 64, 65, 95, 96, 97, 127, 128, 129, 200, 511, 512, 600, 2049):
+        for delta in (-300, -33, -32, -31, -1, 1, 31, 32, 33, 300, 5000):
+            s = 20000
+            d = s + delta
+            e.copy(d, s, n)
+            model[d:d + n] = model[s:s + n]
+            assert e.memory.read(14000, 12000) == bytes(model[14000:26000]), (n, delta)

@@ -4,7 +4,7 @@ spilling, lazy local reads invalidated by writes, local.tee forms, pending compa
 
 import pytest
 
-from compiler_harness import run, trap_message
+from compiler_harness import run, signed, trap_message
 from jitwasm.binary.types import FUNCREF, Limits, TableType
 from jitwasm.runtime.store import Store
 from jitwasm.runtime.table import Table
@@ -177,3 +177,93 @@ def test_imported_table_grown_by_another_instance_is_reloaded():
     table.grow(1000, 0)
     assert e.size() == 1001
     assert e.null(1000) == 1
+
+
+def test_local_cache_survives_only_where_it_is_valid():
+    """Locals cached in registers (parameters arrive cached in their argument registers;
+    local.set/tee and reads cache values): instructions that claim fixed registers, calls,
+    and control-flow merges must not read stale registers."""
+    e = run("""(module (memory 1)
+      (func $id (param i32) (result i32) (local.get 0))
+      ;; params cached in rdi, rsi, rdx, rcx: division claims rax/rdx, the shift rcx,
+      ;; memory.copy rdi/rsi/rcx/rax; each parameter is read again afterwards
+      (func (export "fixed") (param i32 i32 i32 i32) (result i32)
+        (i32.div_u (local.get 0) (i32.const 3))
+        (i32.shl (local.get 1) (local.get 3))
+        (memory.copy (local.get 0) (local.get 1) (local.get 2))
+        (i32.add)
+        (i32.add (local.get 0))
+        (i32.add (local.get 1))
+        (i32.add (local.get 2))
+        (i32.add (local.get 3)))
+      (func (export "call") (param i32) (result i32) (local i32)
+        (local.set 1 (i32.mul (local.get 0) (i32.const 3)))
+        (drop (call $id (i32.const 99)))
+        (i32.add (local.get 1) (local.get 0)))
+      (func (export "branches") (param i32) (result i32) (local i32)
+        (local.set 1 (i32.const 5))
+        (if (local.get 0)
+          (then (local.set 1 (i32.add (local.get 1) (i32.const 10))))
+          (else (local.set 1 (i32.add (local.get 1) (i32.const 20)))))
+        (local.get 1))
+      (func (export "loop") (param i32) (result i32) (local i32 i32)
+        (loop
+          (local.set 1 (i32.add (local.get 1) (local.get 0)))
+          (local.set 2 (i32.add (local.get 2) (i32.const 1)))
+          (br_if 0 (i32.lt_u (local.get 2) (i32.const 10))))
+        (local.get 1))
+      (func (export "br_if") (param i32) (result i32) (local i32)
+        (block (result i32)
+          (local.set 1 (i32.add (local.get 0) (i32.const 1)))
+          (drop (br_if 0 (local.get 1) (local.get 0)))
+          (local.set 1 (i32.const 100))
+          (local.get 1)))
+      (func (export "retyped") (param i64) (result i32) (local f32)
+        (local.set 0 (i64.add (local.get 0) (i64.const 0x100000000)))
+        (i32.wrap_i64 (local.get 0))
+        (i32.reinterpret_f32 (local.tee 1 (f32.convert_i32_s (i32.const 3))))
+        (i32.add)
+        (i32.reinterpret_f32 (local.get 1))
+        (i32.add)
+        (i32.wrap_i64 (i64.shr_u (local.get 0) (i64.const 32)))
+        (i32.add))
+      (func (export "pressure") (param i32) (result i32) (local i32 i32 i32 i32 i32 i32 i32 i32)
+        (local.set 1 (i32.add (local.get 0) (i32.const 1)))
+        (local.set 2 (i32.add (local.get 0) (i32.const 2)))
+        (local.set 3 (i32.add (local.get 0) (i32.const 3)))
+        (local.set 4 (i32.add (local.get 0) (i32.const 4)))
+        (local.set 5 (i32.add (local.get 0) (i32.const 5)))
+        (local.set 6 (i32.add (local.get 0) (i32.const 6)))
+        (local.set 7 (i32.add (local.get 0) (i32.const 7)))
+        (local.set 8 (i32.add (local.get 0) (i32.const 8)))
+        (i32.add (local.get 1) (i32.const 0)) (i32.add (local.get 2) (i32.const 0))
+        (i32.add (local.get 3) (i32.const 0)) (i32.add (local.get 4) (i32.const 0))
+        (i32.add (local.get 5) (i32.const 0)) (i32.add (local.get 6) (i32.const 0))
+        (i32.add (local.get 7) (i32.const 0)) (i32.add (local.get 8) (i32.const 0))
+        (i32.add) (i32.add) (i32.add) (i32.add) (i32.add) (i32.add) (i32.add)
+        (i32.add (local.get 1)) (i32.add (local.get 8))))""")
+    e.instance.memories[0].write(0, bytes(range(64)))
+    assert e.fixed(10, 20, 4, 2) == 10 // 3 + (20 << 2) + 10 + 20 + 4 + 2
+    assert e.instance.memories[0].read(10, 4) == bytes([20, 21, 22, 23])
+    assert e.call(7) == 28
+    assert (e.branches(1), e.branches(0)) == (15, 25)
+    assert e.loop(3) == 30
+    assert (e.br_if(1), e.br_if(0)) == (2, 100)
+    assert e.retyped(7) == signed(7 + 2 * 0x40400000 + 1, 32)
+    assert e.pressure(10) == sum(10 + i for i in range(1, 9)) + 11 + 18
+
+
+def test_deep_value_stacks_with_calls_blocks_and_register_pressure():
+    """Thousands of live values (constants, registers, spilled slots, pending local reads)
+    under calls, blocks and a local write: results stay right and compile time stays linear
+    (the scans of the stack are bounded)."""
+    n = 3000
+    e = run(f"""(module
+      (func $inc (param i32) (result i32) (i32.add (local.get 0) (i32.const 1)))
+      (func (export "f") (param i32) (result i32)
+        {"(i32.add (local.get 0) (i32.const 1)) (i32.const 1) " * n}
+        {"(drop (call $inc (local.get 0))) (block) " * 50}
+        {"(local.get 0) " * 1000} (local.set 0 (i32.const 5))
+        {"(i32.add) " * (2 * n + 999)} (local.get 0) (i32.add)))""")
+    assert e.f(2) == 3 * n + n + 1000 * 2 + 5
+

@@ -4,6 +4,7 @@ Modules are built byte by byte with the helpers below, so each test shows exactl
 encoding it exercises; one test cross-checks a larger module assembled by wasm-tools.
 """
 
+import random
 import struct
 import subprocess
 from pathlib import Path
@@ -15,6 +16,7 @@ from jitwasm.binary import (
     EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, EXTERNREF, F32, F64, FUNCREF, I32, I64, V128,
     FuncType, GlobalType, Limits, MemoryType, TableType, decode_module,
 )
+from jitwasm.binary import leb128
 from jitwasm.binary.decoder import MAX_FUNCTION_LOCALS
 from jitwasm.errors import DecodeError
 
@@ -98,6 +100,86 @@ def malformed(data: bytes, reason: str, offset: int | None = None) -> DecodeErro
     if offset is not None:
         assert info.value.offset == offset
     return info.value
+
+
+# ---------------------------------------------------------------------------------------
+# LEB128 readers
+
+
+@pytest.mark.parametrize("data, reader, expected", [
+    (b"\x00", leb128.read_u32, (0, 1)),
+    (b"\xe5\x8e\x26", leb128.read_u32, (624485, 3)),
+    (b"\x80\x80\x80\x80\x00", leb128.read_u32, (0, 5)),         # padded to 5 bytes
+    (b"\xff\xff\xff\xff\x0f", leb128.read_u32, (0xFFFF_FFFF, 5)),
+    (b"\x7f", leb128.read_s32, (-1, 1)),
+    (b"\xc0\xbb\x78", leb128.read_s32, (-123456, 3)),
+    (b"\x80\x80\x80\x80\x78", leb128.read_s32, (-0x8000_0000, 5)),
+    (b"\xff\xff\xff\xff\x07", leb128.read_s32, (0x7FFF_FFFF, 5)),
+])
+def test_leb128_values(data, reader, expected):
+    assert reader(data, 0) == expected
+    assert reader(list(data), 0) == expected  # a list of byte values reads the same
+
+
+@pytest.mark.parametrize("data, reader, reason", [
+    (b"\x80\x80\x80\x80\x80\x00", leb128.read_u32, "integer representation too long"),
+    (b"\x80\x80\x80\x80\x10", leb128.read_u32, "integer too large"),
+    (b"\x80\x80\x80\x80\x70", leb128.read_s32, "integer too large"),
+    (b"\xff\xff\xff\xff\x0f", leb128.read_s32, "integer too large"),
+    (b"\x80\x80", leb128.read_u32, "unexpected end"),
+])
+def test_leb128_errors(data, reader, reason):
+    with pytest.raises(DecodeError) as info:
+        reader(data, 0)
+    assert info.value.reason == reason and info.value.offset in (0, len(data))
+
+
+def _outcome(read):
+    try:
+        return read()
+    except DecodeError as e:
+        return ("error", e.reason)
+    except StopIteration:  # the iterator readers run out this way
+        return ("error", "unexpected end")
+
+
+def _iterator_outcome(data, read):
+    """Run an iterator reader on `data` (whose first byte it has been given); return what it
+    read and where the iterator stands, as the positional readers return it."""
+    it = iter(data)
+    first = next(it)
+
+    def run():
+        value = read(it, first)
+        return value, len(data) - it.__length_hint__()
+    return _outcome(run)
+
+
+def test_leb128_fast_paths_agree_with_the_checked_reader():
+    """The unrolled readers (positional and iterator) against the checked loop that owns the
+    rules, on random encodings rich in continuation and boundary bytes."""
+    rng = random.Random(1234)
+    interesting = (0x00, 0x07, 0x08, 0x0F, 0x10, 0x3F, 0x40, 0x70, 0x78, 0x7F, 0x80, 0xFF)
+    for _ in range(20000):
+        data = bytes(rng.choice(interesting) if rng.random() < 0.8 else rng.randrange(256)
+                     for _ in range(rng.randint(1, 7)))
+        u32 = _outcome(lambda: leb128._read_unsigned(data, 0, 32))
+        s32 = _outcome(lambda: leb128._read_signed(data, 0, 32))
+        pos_u32 = u32 if u32[0] == "error" else u32[1]
+        pos_s32 = s32 if s32[0] == "error" else s32[1]
+        assert _outcome(lambda: leb128.read_u32(data, 0)) == u32, data
+        assert _outcome(lambda: leb128.read_s32(data, 0)) == s32, data
+        assert _outcome(lambda: leb128.skip_u32(data, 0)) == pos_u32, data
+        assert _outcome(lambda: leb128.skip_s32(data, 0)) == pos_s32, data
+        if data[0] < 0x80:
+            continue  # the iterator readers continue a number of two bytes or more
+        skipped_u32 = u32 if u32[0] == "error" else (None, u32[1])
+        skipped_s32 = s32 if s32[0] == "error" else (None, s32[1])
+        assert _iterator_outcome(data, lambda it, b: leb128.next_u32(it, b, data)) == u32, data
+        assert _iterator_outcome(data, lambda it, b: leb128.next_skip_u32(it, data)) \
+            == skipped_u32, data
+        assert _iterator_outcome(data, lambda it, b: leb128.next_skip_s32(it, data)) \
+            == skipped_s32, data
 
 
 # ---------------------------------------------------------------------------------------
@@ -515,15 +597,46 @@ def test_code_bodies_are_byte_ranges_with_flattened_locals():
     assert c1.end == len(data)
 
 
-def test_body_must_end_with_end_opcode():
-    content = b"\x00" + i32_const(1) + b"\x1a"  # no locals, i32.const 1, drop, no end
-    data = one_func_module(code=uleb(len(content)) + content)
-    malformed(data, "END opcode expected", len(data) - 1)
+# A body whose last byte is not `end` is malformed. Like the reference decoder, the decoder
+# then reads its instructions on past the declared size and reports the first error that
+# reading meets (binary.wast, binary-leb128.wast), before looking at any later section.
+
+NO_END = b"\x00" + i32_const(1) + b"\x1a"  # no locals, i32.const 1, drop, no end
+
+
+def test_body_without_end_at_the_end_of_the_module():
+    data = one_func_module(code=uleb(len(NO_END)) + NO_END)
+    malformed(data, "unexpected end of section or function", len(data))
+
+
+def test_body_without_end_followed_by_another_body():
+    # the next body's size byte 0x05 reads as `else`, which a function body cannot hold
+    second = body(i32_const(1) + b"\x1a")
+    assert second[0] == 0x05
+    data = module(TYPE_VOID, section(3, vec([b"\x00", b"\x00"])),
+                  section(10, b"\x02" + uleb(len(NO_END)) + NO_END + second))
+    malformed(data, "END opcode expected", len(data) - len(second))
+
+
+def test_body_without_end_followed_by_a_byte_that_reads_as_end():
+    # the data section id 0x0b closes the body one byte after its declared size
+    data = module(TYPE_VOID, section(3, vec([b"\x00"])),
+                  section(10, vec([uleb(len(NO_END)) + NO_END])), section(11, vec([])))
+    malformed(data, "section size mismatch")
+
+
+def test_overlong_leb_running_past_the_body_is_reported_not_the_bytes_after_it():
+    # the body claims 6 bytes and the code section ends there, but `i32.const` carries an
+    # 11-byte LEB: the error is the LEB's, not "malformed section id" for the bytes after it
+    content = b"\x00\x41" + b"\x80" * 10 + b"\x00\x1a" + END
+    data = module(TYPE_VOID, section(3, vec([b"\x00"])),
+                  bytes([10, 7, 1, 6]) + content)
+    malformed(data, "integer representation too long", data.index(content) + 2)
 
 
 def test_empty_body_has_no_end():
     data = one_func_module(code=b"\x01\x00")
-    malformed(data, "END opcode expected")
+    malformed(data, "unexpected end of section or function", len(data))
 
 
 def test_locals_running_past_the_body():

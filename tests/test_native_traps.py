@@ -307,3 +307,31 @@ def test_coexists_with_wasmtime_handlers(order):
     assert "survived" not in out.stdout
     assert out.returncode == -11, (out.returncode, out.stderr)
     assert out.stderr.count("Fatal Python error: Segmentation fault") == 1, out.stderr
+
+
+def test_registry_unregister_inside_find_does_not_break_the_lookup():
+    """A CodeMemory finalizer may run `unregister` in the middle of `find` on the same thread
+    (any allocation can trigger a collection); the lookup must neither crash nor return a dead
+    range, and the slot must come back for reuse."""
+    from jitwasm.runtime.traps import CodeRegistry
+
+    class Owner:
+        pass
+
+    registry = CodeRegistry(capacity=4)
+    owners = [Owner() for _ in range(3)]
+    slots = [registry.register(0x1000 * (i + 1), 0x1000 * (i + 1) + 0x100, o)
+             for i, o in enumerate(owners)]
+
+    class Reentrant(dict):
+        def items(self):
+            registry.unregister(slots[1])  # what a finalizer would do mid-iteration
+            return super().items()
+
+    registry._entries = Reentrant(registry._entries)
+    registry._sorted = None
+    found = registry.find(0x1000 + 0x10)
+    assert found is not None and found[0] is owners[0] and found[1] == 0x10
+    assert registry.find(0x2000 + 0x10) is None  # the dead range is gone
+    assert (0x2000, 0x2100) not in registry.live_ranges()
+    assert registry.register(0x9000, 0x9100, owners[1]) == slots[1]

@@ -5,17 +5,19 @@ Modules are written in WAT and assembled without validation (wasmtime's in-proce
 malformed encodings that text cannot express are patched in by hand.
 """
 
+import copy
 import subprocess
 
 import pytest
 
 from jitwasm.binary import decode_module
 from jitwasm.binary import opcodes as op
-from jitwasm.binary.types import F32, F64, I32, I64, V128
+from jitwasm.binary.types import F64, I32, I64, V128
 from jitwasm.errors import DecodeError, ValidationError
 from jitwasm.validation import FuncFacts, validate_module
-from jitwasm.wast import find_wasm_tools
+from jitwasm.wast import FileResult, WastRunner, convert_all, find_wasm_tools
 from jitwasm.wast.conversion import WASM_TOOLS_HINT
+from jitwasm.wast.paths import core_wast_files
 
 WASM_TOOLS = find_wasm_tools()
 
@@ -460,10 +462,28 @@ def test_validation_error_location():
     assert data[error.offset] == 0x8C  # f32.neg
 
 
-def test_body_without_end_of_block():
+def test_else_outside_if_is_end_opcode_expected():
+    data = wat("(module (func (block nop)))")
+    malformed(replace_once(data, b"\x02\x40\x01\x0b\x0b", b"\x02\x40\x05\x0b\x0b"),
+              "END opcode expected")
+    data = wat("(module (func (if (i32.const 0) (then) (else))))")
+    malformed(replace_once(data, b"\x04\x40\x05\x0b", b"\x04\x40\x05\x05"),
+              "END opcode expected")  # a second else
+
+
+def test_body_missing_the_end_of_a_block_reads_on_past_its_size():
+    """The final `end` closes the block; the body goes on into the bytes after it (here the
+    end of the module), as the reference decoder reads it."""
     data = wat("(module (func (block nop)))")
     malformed(replace_once(data, b"\x02\x40\x01\x0b\x0b", b"\x02\x40\x01\x01\x0b"),
-              "END opcode expected")
+              "unexpected end of section or function")
+
+
+def test_body_ending_before_its_size_is_section_size_mismatch():
+    data = wat("(module (func nop))")
+    # body size 3 -> 4 and one more byte at the end: the final `end` lands one byte early
+    data = replace_once(data, b"\x0a\x05\x01\x03\x00\x01\x0b", b"\x0a\x06\x01\x04\x00\x01\x0b\x0b")
+    malformed(data, "section size mismatch")
 
 
 def test_func_facts():
@@ -545,3 +565,97 @@ def test_function_type_index_must_exist():
 def test_malformed_body_beats_module_level_error():
     data = wat("(module (memory 1) (memory 1) (func nop))")
     malformed(replace_once(data, b"\x01\x0b", b"\x06\x0b"), "illegal opcode")
+
+
+# ---------------------------------------------------------------------------------------
+# The spec testsuite's rejections
+
+
+def test_spec_rejections_carry_the_spec_messages():
+    """Every binary assert_malformed/assert_invalid module of the core spec scripts is rejected
+    with the script's message. The spec runner counts a rejection with another message as
+    passed (only the rejection is required) and reports it apart; this holds them at zero."""
+    scripts = core_wast_files()
+    if not scripts or WASM_TOOLS is None:
+        pytest.skip("needs the spec testsuite and wasm-tools")
+    converted = convert_all(scripts)
+    runner = WastRunner(timeout=None)
+    failures, mismatches = [], []
+    for script in scripts:
+        rejections = copy.copy(converted[script])
+        rejections.commands = [cmd for cmd in rejections.commands
+                               if cmd["type"] in ("assert_malformed", "assert_invalid")]
+        result = FileResult(script.name)
+        runner.run_commands(result, rejections, script.name)
+        failures += result.failures
+        mismatches += result.mismatches
+    assert not failures, "\n".join(f.headline() for f in failures)
+    assert not mismatches, "\n".join(m.headline() for m in mismatches)
+
+
+# ---------------------------------------------------------------------------------------
+# The loop's own machinery: read-ahead, preallocated stacks, multi-byte immediates
+
+
+def test_i32_const_typed_with_the_binary_op_after_it():
+    """`i32.const; i32.<binop>` is typed in one step; the pair must still see its operands."""
+    validate(func("i32.const 1 i32.const 2 i32.add drop"))
+    invalid(func("i64.const 1 i32.const 2 i32.add drop"), "type mismatch")
+    invalid(func("i32.const 2 i32.add drop"), "type mismatch")
+    invalid(func("(block i32.const 2 i32.add drop)", extra=""), "type mismatch")
+    validate(func("unreachable i32.const 2 i32.add drop"))
+    validate(func("i32.const 1 i32.const 2 i32.const 3 i32.shl i32.sub drop"))
+    facts = validate(func("i32.const 1 i32.const 2 i32.add drop"))
+    assert facts[0].max_stack == 2
+
+
+def test_multi_value_pushes_outgrow_the_preallocated_stack():
+    """A call pushing more values than the body has bytes makes room for later pushes."""
+    results = " ".join(["i32"] * 40)
+    consts = " ".join(["i32.const 0"] * 40)
+    drops = " ".join(["drop"] * 80)
+    facts = validate(f"""(module (func $f (result {results}) {consts})
+        (func call $f {consts} {drops}))""")
+    assert facts[1].max_stack == 80
+
+
+def test_deep_nesting_and_wide_stacks():
+    depth = 300
+    facts = validate(func("(block " * depth + "i32.const 1 drop" + ")" * depth))
+    assert facts[0].max_depth == depth + 1 and facts[0].max_stack == 1
+    facts = validate(func(" ".join(["i32.const 7"] * 500) + " drop" * 500))
+    assert facts[0].max_stack == 500
+
+
+def test_local_indices_of_more_than_one_byte():
+    locals_ = "(local " + " i32" * 200 + " i64)"
+    validate(func(f"{locals_} local.get 150 local.set 199 local.get 200 local.tee 200 drop"))
+    invalid(func(f"{locals_} local.get 200 local.set 0"), "type mismatch")
+    invalid(func(f"{locals_} local.get 201 drop"), "unknown local")
+    invalid(func("(local i32) local.get 1 drop"), "unknown local")
+    invalid(func("(local i32) i32.const 0 local.set 1"), "unknown local")
+
+
+def _run_past(code: bytes, declared: int):
+    """Validate `code` (one body's instructions, under 126 bytes) as a body whose declared size
+    ends after its first `declared` bytes, so that the validator reads on past it."""
+    from jitwasm.binary.module import FuncBody
+    from jitwasm.validation.context import ModuleContext
+    from jitwasm.validation.function import validate_function
+
+    payload = b"\x01x" + code  # a custom section named "x" carries the instructions
+    data = wat("(module (func))") + b"\x00" + bytes([len(payload)]) + payload
+    ctx = ModuleContext(decode_module(data), frozenset())
+    start = len(data) - len(code)
+    return validate_function(ctx, 0, FuncBody((), start, start + declared, start), [], [])
+
+
+@pytest.mark.parametrize("code", [
+    b"\x41\x00" * 40 + b"\x1a" * 40 + b"\x0b",     # pushes beyond the room of a 3-byte body
+    b"\x02\x40" * 40 + b"\x0b" * 41,                # blocks beyond the room of a 3-byte body
+])
+def test_reading_past_the_body_end_is_section_size_mismatch(code):
+    with pytest.raises(DecodeError) as info:
+        _run_past(code, 3)
+    assert info.value.reason == "section size mismatch"
+    assert _run_past(code, len(code)).max_stack in (0, 40)  # the same body, sized right

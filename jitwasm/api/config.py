@@ -7,8 +7,9 @@ each one is decided by a policy from one table (docs/api.md lists them):
   turn the feature off, so it says so rather than accept modules the user wanted rejected).
 - PROPOSAL: a proposal (or Cranelift's NaN canonicalization) jitwasm does not implement:
   False is accepted, True refused.
-- NOT_YET: enforcement the compiler does not emit yet (fuel, epochs): True is refused, so no
-  embedder believes a runaway guest would be stopped when it would not.
+- COMPILED: changes the generated code (fuel, epoch interruption checks): both values accepted;
+  the Engine hands them to the compiler as a CompileOptions (`Engine.compile_options`).
+- NOT_YET: a setting jitwasm does not implement yet (lazy compilation): True is refused.
 - IGNORED: tuning and tooling with no meaning for jitwasm's single baseline compiler (debug
   info, opt levels, profilers, memory reservation sizes, ...): accepted, no effect.
 
@@ -36,15 +37,18 @@ def _proposal(name: str, enable: bool) -> None:
 
 def _not_yet(name: str, enable: bool) -> None:
     if enable:
-        raise WasmtimeError(f"{name} is not supported yet: jitwasm's compiler does not emit "
-                            "these checks yet, so it could not stop a guest")
+        raise WasmtimeError(f"{name} is not supported yet")
 
 
 def _ignored(name: str, enable) -> None:
     pass
 
 
-WASM2, PROPOSAL, NOT_YET, IGNORED = _wasm2, _proposal, _not_yet, _ignored
+def _compiled(name: str, enable) -> None:
+    pass
+
+
+WASM2, PROPOSAL, NOT_YET, IGNORED, COMPILED = _wasm2, _proposal, _not_yet, _ignored, _compiled
 
 # name -> (policy, default) for every boolean setting.
 BOOL_SETTINGS = {
@@ -68,7 +72,7 @@ BOOL_SETTINGS = {
     "wasm_stack_switching": (PROPOSAL, False),
     "shared_memory": (PROPOSAL, False),
     "cranelift_nan_canonicalization": (PROPOSAL, False),
-    "consume_fuel": (NOT_YET, False),
+    "consume_fuel": (COMPILED, False),
     "lazy_compilation": (NOT_YET, False),  # jitwasm's own: compilation is eager for now
     "wasm_relaxed_simd_deterministic": (IGNORED, False),
     "debug_info": (IGNORED, False),
@@ -144,7 +148,6 @@ class Config(Managed):
 
     @epoch_interruption.setter
     def epoch_interruption(self, enable) -> None:  # wasmtime-py takes any truthy value here
-        _not_yet("epoch_interruption", bool(enable))
         self._settings["epoch_interruption"] = bool(enable)
 
     @property
@@ -242,6 +245,16 @@ class Engine(Managed):
         call from any thread, also while Wasm runs."""
         with self._epoch_lock:
             self._epoch.value += 1
+
+    @property
+    def compile_options(self):
+        """The CompileOptions the settings ask of the generated code (the code cache's key
+        includes them)."""
+        from ..compiler.options import CompileOptions
+
+        config = self.config
+        return CompileOptions(fuel=config.consume_fuel, epoch=config.epoch_interruption,
+                              lazy=config.lazy_compilation)
 
     def is_pulley(self) -> bool:
         return False

@@ -1,5 +1,6 @@
 """`Module` (decode, validate, compile), `Instance` and its exports, and `wat2wasm`."""
 
+from functools import partial
 from os import PathLike
 from typing import Iterator, Mapping, Sequence
 
@@ -7,6 +8,7 @@ from ..binary import types as t
 from ..errors import WasmtimeError
 from ..runtime.instance import Instance as RtInstance
 from ..runtime.instance import Module as RtModule
+from ..runtime.instance import compile_functions
 from .config import Engine
 from .externs import unwrap_extern, wrap_extern
 from .functions import stack_budget, stack_budget_of
@@ -44,10 +46,6 @@ def to_wasm(wasm) -> bytes:
     return bytes(wat2wasm(wasm)) if wasm and wasm[0] != 0 else wasm
 
 
-_NO_CACHE = ("is not supported yet: jitwasm's code cache is not implemented, so compiled code "
-             "cannot be saved or loaded")
-
-
 class Module(Managed):
     """A validated, compiled module (DecodeError/ValidationError, both WasmtimeErrors)."""
 
@@ -57,7 +55,8 @@ class Module(Managed):
         if not isinstance(engine, Engine):
             raise TypeError("expected an Engine")
         self.engine = engine
-        self._module = RtModule(to_wasm(wasm))
+        self._module = RtModule(to_wasm(wasm), partial(compile_functions,
+                                                       options=engine.compile_options))
 
     @classmethod
     def from_file(cls, engine: Engine, path: str | bytes | PathLike) -> "Module":
@@ -76,14 +75,42 @@ class Module(Managed):
 
     @classmethod
     def deserialize(cls, engine: Engine, encoded) -> "Module":
-        raise WasmtimeError("Module.deserialize " + _NO_CACHE)
+        """A module from `serialize`'s bytes: checked (checksum, jitwasm version, CPU features,
+        the engine's compile options), neither validated nor compiled again."""
+        from ..cache import CacheEntryError, cache_key, decode_entry
+        from ..cache.modules import module_from_entry
+
+        if not isinstance(engine, Engine):
+            raise TypeError("expected an Engine")
+        try:
+            decoded = decode_entry(bytes(encoded))
+            if decoded[-1] != cache_key(decoded[0], engine.compile_options):
+                raise CacheEntryError("compiled by another jitwasm version, for another CPU "
+                                      "or with other compile options")
+        except CacheEntryError as e:
+            raise WasmtimeError(f"cannot deserialize the module: {e}") from None
+        return cls._wrap(engine, module_from_entry(decoded))
+
+    @classmethod
+    def _wrap(cls, engine: Engine, module: RtModule) -> "Module":
+        """The API Module of a runtime Module made elsewhere (deserialize, the code cache)."""
+        obj = cls.__new__(cls)
+        obj.engine = engine
+        obj._module = module
+        return obj
 
     @classmethod
     def deserialize_file(cls, engine: Engine, path: str) -> "Module":
-        raise WasmtimeError("Module.deserialize_file " + _NO_CACHE)
+        with open(path, "rb") as f:
+            return cls.deserialize(engine, f.read())
 
     def serialize(self) -> bytearray:
-        raise WasmtimeError("Module.serialize " + _NO_CACHE)
+        """The compiled code (compiled up front if it was lazy), its metadata and the module
+        bytes, for `deserialize` (and `jitwasm compile`'s output format)."""
+        from ..cache.modules import serialize_module
+
+        module = self._module
+        return bytearray(serialize_module(module, module.info.data, self.engine.compile_options))
 
     @property
     def name(self) -> str | None:

@@ -10,13 +10,13 @@ loading constants uses `mov` (never `xor r, r`), so a pending comparison survive
 """
 
 from ..binary import opcodes as op
-from ..binary.types import F32, F64, I32
 from ..runtime.vmctx import (FUNCREF_SIZE, VMCTX_BUILTINS, VMCTX_FUNC_REFS, VMCTX_GLOBALS,
                              VMCTX_MEMORIES, VMCTX_TABLES, VMCTX_TYPE_IDS)
-from .abi import VMCTX_REG
-from .assembler import (ALU_ADD, ALU_AND, ALU_CMP, ALU_SUB, ALU_XOR, SAR, SHR, Assembler, Label,
-                        Mem, RipRel)
-from .regs import CC_AE, CC_NE, CC_O, CC_Z, R11, RAX, RDX, XMM15
+from .abi import MEMORY_BASE_REG, VMCTX_REG
+from .assembler import (ALU_ADD, ALU_AND, ALU_CMP, ALU_SUB, ALU_XOR, SHR, VEX_MAP_0F, Assembler,
+                        Label, Mem, RipRel, vex_heads)
+from .regs import (CC_A, CC_AE, CC_B, CC_NE, CC_O, CC_Z, R11, RAX, RCX, RDI, RDX, RSI,
+                   XMM15)
 
 SCRATCH = R11
 XSCRATCH = XMM15
@@ -39,6 +39,7 @@ _FLAGS = _cpu_flags()
 HAS_LZCNT = "abm" in _FLAGS  # AMD's name for lzcnt+popcnt; Intel reports it too
 HAS_TZCNT = "bmi1" in _FLAGS
 HAS_POPCNT = "popcnt" in _FLAGS
+HAS_AVX = "avx" in _FLAGS  # Linux lists it only when the OS saves the ymm state
 
 
 def fits_simm32(value: int) -> bool:
@@ -181,6 +182,140 @@ ACCESS_BYTES = {
     op.I64_LOAD8_U: 1, op.I64_LOAD16_S: 2, op.I64_LOAD16_U: 2, op.I64_LOAD32_S: 4,
     op.I64_LOAD32_U: 4,
 }
+
+
+def bulk_bounds_check(a: Assembler, starts: tuple, count: int, oob: Label) -> None:
+    """Jump to `oob` unless [start, start + count) lies in memory 0 for each start register
+    (zero-extended i32s, compared in 64 bits so nothing wraps). Clobbers SCRATCH."""
+    load_memory_desc(a, SCRATCH, 0)
+    a.mov_rm(64, SCRATCH, Mem(SCRATCH, None, 1, 8))
+    a.alu_rr(ALU_SUB, 64, SCRATCH, count)  # length - count
+    a.jcc(CC_B, oob)
+    for start in starts:
+        a.alu_rr(ALU_CMP, 64, start, SCRATCH)
+        a.jcc(CC_A, oob)
+
+
+def memory_fill(a: Assembler, oob: Label) -> None:
+    """memory.fill of memory 0 with rdi = destination, al = byte, rcx = count (all clobbered)."""
+    bulk_bounds_check(a, (RDI,), RCX, oob)
+    a.alu_rr(ALU_ADD, 64, RDI, MEMORY_BASE_REG)
+    a.rep_stosb()
+
+
+def memory_copy(a: Assembler, oob: Label, tmp: int, xtmp: int) -> None:
+    """memory.copy within memory 0 with rdi = destination, rsi = source, rcx = count (all
+    clobbered, as are `tmp` (a GPR), `xtmp` (an XMM, upper half included), SCRATCH and
+    XSCRATCH).
+
+    Like a libc memmove: up to two chunks (16 bytes, 32 with AVX) are copied by loading the
+    first and the last 1/2/4/8/16/32 bytes before storing both (overlap-safe); longer copies move
+    chunks forwards (or backwards when the destination overlaps the source from above) with the
+    opposite end preloaded; long disjoint copies use rep movsb.
+    """
+    bulk_bounds_check(a, (RDI, RSI), RCX, oob)
+    a.alu_rr(ALU_ADD, 64, RDI, MEMORY_BASE_REG)
+    a.alu_rr(ALU_ADD, 64, RSI, MEMORY_BASE_REG)
+    done, wide_done, over16, below8, below4, below2 = (a.new_label() for _ in range(6))
+    first = Mem(RSI, None, 1, 0)
+    a.alu_ri(ALU_CMP, 64, RCX, 16)
+    a.jcc(CC_A, over16)
+    for width, smaller in ((8, below8), (4, below4), (2, below2)):  # n in [width, 2 * width]
+        a.alu_ri(ALU_CMP, 32, RCX, width)
+        a.jcc(CC_B, smaller)
+        size = width * 8
+        a.movzx_rm(32, size, SCRATCH, first) if size == 16 else a.mov_rm(size, SCRATCH, first)
+        last = Mem(RSI, RCX, 1, -width)
+        a.movzx_rm(32, size, tmp, last) if size == 16 else a.mov_rm(size, tmp, last)
+        a.mov_mr(size, Mem(RDI, None, 1, 0), SCRATCH)
+        a.mov_mr(size, Mem(RDI, RCX, 1, -width), tmp)
+        a.jmp(done)
+        a.bind(smaller)
+    a.test_rr(32, RCX, RCX)  # n is 0 or 1
+    a.jcc(CC_Z, done)
+    a.movzx_rm(32, 8, SCRATCH, first)
+    a.mov_mr(8, Mem(RDI, None, 1, 0), SCRATCH)
+    a.jmp(done)
+    a.bind(over16)
+    chunks = (_CHUNK_SSE, _CHUNK_AVX) if HAS_AVX else (_CHUNK_SSE,)
+    for chunk_size, load, store in chunks:  # n in (chunk_size, 2 * chunk_size]
+        larger = a.new_label()
+        a.alu_ri(ALU_CMP, 64, RCX, 2 * chunk_size)
+        a.jcc(CC_A, larger)
+        load(a, XSCRATCH, first)
+        load(a, xtmp, Mem(RSI, RCX, 1, -chunk_size))
+        store(a, Mem(RDI, None, 1, 0), XSCRATCH)
+        store(a, Mem(RDI, RCX, 1, -chunk_size), xtmp)
+        a.jmp(done if chunk_size == 16 else wide_done)
+        a.bind(larger)
+    chunk_size, load, store = chunks[-1]
+    backward, forward, forward_loop, backward_loop, rep = (a.new_label() for _ in range(5))
+    a.mov_rr(64, tmp, RDI)
+    a.alu_rr(ALU_SUB, 64, tmp, RSI)
+    a.alu_rr(ALU_CMP, 64, tmp, RCX)
+    a.jcc(CC_B, backward)  # 0 <= d - s < n: the destination overlaps from above
+    a.alu_ri(ALU_CMP, 64, RCX, _REP_MOVSB_MIN)
+    a.jcc(CC_B, forward)
+    a.neg_r(64, tmp)  # s - d
+    a.alu_rr(ALU_CMP, 64, tmp, RCX)
+    a.jcc(CC_AE, rep)  # disjoint (rep movsb is slow on close overlaps)
+    # forwards: chunks at i = 0, C, 2C, ... while i < n - C, then the preloaded last C bytes
+    a.bind(forward)
+    load(a, xtmp, Mem(RSI, RCX, 1, -chunk_size))
+    a.mov_ri(32, tmp, 0)
+    a.bind(forward_loop)
+    load(a, XSCRATCH, Mem(RSI, tmp, 1, 0))
+    store(a, Mem(RDI, tmp, 1, 0), XSCRATCH)
+    a.alu_ri(ALU_ADD, 64, tmp, chunk_size)
+    a.lea(64, SCRATCH, Mem(tmp, None, 1, chunk_size))
+    a.alu_rr(ALU_CMP, 64, SCRATCH, RCX)
+    a.jcc(CC_B, forward_loop)
+    store(a, Mem(RDI, RCX, 1, -chunk_size), xtmp)
+    a.jmp(done if chunk_size == 16 else wide_done)
+    a.bind(rep)
+    a.rep_movsb()
+    a.jmp(done)
+    # backwards: chunks at i = n - C, n - 2C, ... while i > C, then the preloaded first C bytes
+    a.bind(backward)
+    load(a, xtmp, first)
+    a.mov_rr(64, tmp, RCX)
+    a.bind(backward_loop)
+    a.alu_ri(ALU_SUB, 64, tmp, chunk_size)
+    load(a, XSCRATCH, Mem(RSI, tmp, 1, 0))
+    store(a, Mem(RDI, tmp, 1, 0), XSCRATCH)
+    a.alu_ri(ALU_CMP, 64, tmp, chunk_size)
+    a.jcc(CC_A, backward_loop)
+    store(a, Mem(RDI, None, 1, 0), xtmp)
+    if chunk_size > 16:
+        a.bind(wide_done)
+        a.emit_bytes(_VZEROUPPER)  # no AVX-SSE transition penalty in the code that follows
+    a.bind(done)
+
+
+def _sse_load(a, x, mem):
+    a.movdqu_xm(x, mem)
+
+
+def _sse_store(a, mem, x):
+    a.movdqu_mx(mem, x)
+
+
+_VMOVDQU_LOAD = vex_heads(b"\xf3", VEX_MAP_0F, 0, 1, 0x6F)  # vmovdqu ymm, [mem]
+_VMOVDQU_STORE = vex_heads(b"\xf3", VEX_MAP_0F, 0, 1, 0x7F)  # vmovdqu [mem], ymm
+_VZEROUPPER = b"\xc5\xf8\x77"
+
+
+def _avx_load(a, x, mem):
+    a.vex_xxm(_VMOVDQU_LOAD, x, 0, mem)
+
+
+def _avx_store(a, mem, x):
+    a.vex_xxm(_VMOVDQU_STORE, x, 0, mem)
+
+
+_CHUNK_SSE = (16, _sse_load, _sse_store)
+_CHUNK_AVX = (32, _avx_load, _avx_store)
+_REP_MOVSB_MIN = 512  # shorter copies are faster in 16-byte chunks
 
 
 # ---- integer arithmetic -------------------------------------------------------------------------
@@ -326,5 +461,5 @@ __all__ = [
     "flags_to_mem", "parallel_move", "load_vmctx_array_entry", "load_global_cell",
     "load_table_desc", "load_memory_desc", "load_type_id", "load_func_ref", "load_builtin_ref",
     "LOADS", "INT_STORE_SIZES", "FLOAT_STORES", "ACCESS_BYTES", "divrem", "clz", "ctz",
-    "popcnt", "jump_table",
+    "popcnt", "jump_table", "bulk_bounds_check", "memory_fill", "memory_copy",
 ]

@@ -34,8 +34,8 @@ from ..runtime.vmctx import (ACT_CALL_BUFFER, ACT_SIZE, ACT_STACK_LIMIT, ACT_TRA
                              CALLBUF_TRAP_PC, SLOT_SIZE, VMCTX_HOST_CALLBACK, VMCTX_MEMORY_BASE,
                              CallBufferHeader, VMContext)
 from .abi import LOC_STACK, signature_layout
-from .assembler import ALU_CMP, ALU_SUB, ALU_XOR, Assembler, Mem, RipRel
-from .regs import (CC_B, CC_NE, R11, R12, R13, R14, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP,
+from .assembler import ALU_ADD, ALU_CMP, ALU_SUB, ALU_XOR, Assembler, Mem, RipRel
+from .regs import (CC_B, CC_E, CC_NE, R8, R9, R11, R12, R13, R14, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP,
                    XMM15)
 
 ENTRY_PROTOTYPE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
@@ -399,3 +399,66 @@ class HostFunction:
                 return TRAP_HOST_EXCEPTION
 
         return callback
+
+
+# ---- lazy compilation: per-function thunks and the shared resolver ------------------------------
+
+LAZY_CALLBACK_PROTOTYPE = ctypes.CFUNCTYPE(ctypes.c_uint64, ctypes.c_void_p, ctypes.c_uint32)
+LAZY_THUNK_SIZE = 16
+_ARG_GPRS = (RDI, RSI, RDX, RCX, R8, R9)
+_LAZY_FRAME = 8 + 8 * len(_ARG_GPRS) + 16 * 8  # entered at rsp = 8 mod 16: keeps rsp aligned
+
+
+def lazy_thunks(count: int, slots_address: int, callback_address: int) -> CodeMemory:
+    """`count` thunks of LAZY_THUNK_SIZE bytes, thunk i = `jmp [slots[i]]`, then per function a
+    resolve entry (which slots[i] initially points to, at `lazy_resolve_offset(count, i)`) and
+    the shared resolver.
+
+    The resolver is entered like the Wasm function itself (r14 = its instance): it saves every
+    argument register (stack arguments stay untouched above the return address), calls
+    `address = callback(vmctx, i)` (which compiles function i and re-points slots[i] and the
+    instance's funcs/func_refs entries), restores the arguments and jumps to `address`. 0 means
+    the compilation raised: the exception waits in the thread state and the resolver leaves
+    through the trap landing with TRAP_HOST_EXCEPTION. Thunks stay valid forever, so FuncRef
+    copies made before the compilation (imports of other instances) keep working.
+    """
+    from .abi import emit_trap_exit
+
+    a = Assembler()
+    for i in range(count):
+        a.mov_ri(64, R11, slots_address + 8 * i)
+        a.jmp_m(Mem(R11, None, 1, 0))
+        a.align(LAZY_THUNK_SIZE, 0xCC)
+    resolver = a.new_label()
+    for i in range(count):
+        a.mov_ri(32, RAX, i)
+        a.jmp32(resolver)
+    a.bind(resolver)
+    a.alu_ri32(ALU_SUB, 64, RSP, _LAZY_FRAME)
+    for k, r in enumerate(_ARG_GPRS):
+        a.mov_mr(64, Mem(RSP, None, 1, 8 * k), r)
+    xbase = 8 * len(_ARG_GPRS)
+    for k in range(8):
+        a.movdqu_mx(Mem(RSP, None, 1, xbase + 16 * k), k)
+    a.mov_rr(64, RDI, R14)
+    a.mov_rr(32, RSI, RAX)
+    a.mov_ri(64, RAX, callback_address)
+    a.call_r(RAX)
+    a.mov_rr(64, R11, RAX)
+    for k, r in enumerate(_ARG_GPRS):
+        a.mov_rm(64, r, Mem(RSP, None, 1, 8 * k))
+    for k in range(8):
+        a.movdqu_xm(k, Mem(RSP, None, 1, xbase + 16 * k))
+    a.alu_ri32(ALU_ADD, 64, RSP, _LAZY_FRAME)
+    a.test_rr(64, R11, R11)
+    failed = a.new_label()
+    a.jcc(CC_E, failed)
+    a.jmp_r(R11)
+    a.bind(failed)
+    emit_trap_exit(a, TRAP_HOST_EXCEPTION)
+    return CodeMemory(a.finish(), traps=False, name="lazy thunks")
+
+
+def lazy_resolve_offset(count: int, index: int) -> int:
+    """Offset of function `index`'s resolve entry in lazy_thunks(count, ...) (10 bytes each)."""
+    return count * LAZY_THUNK_SIZE + 10 * index

@@ -1,7 +1,9 @@
 """The Wasm 2.0 binary decoder: module bytes -> ModuleInfo, one pass over the sections.
 
 Function bodies are not decoded: each becomes a byte range (the validator and the compiler
-walk it in their own single pass). Everything else is read into plain tuples and ints.
+walk it in their own single pass; the validator also checks that the body's final `end` lands
+on its declared size, reading past it as the reference decoder does). Everything else is read
+into plain tuples and ints.
 
 Reading follows the spec's reference decoder, so errors carry its messages: reads are not
 bounded by the enclosing section (a section that claims fewer bytes than its contents is
@@ -18,8 +20,8 @@ from .module import (
 )
 from .names import parse_name_section, read_length, read_name
 from .opcodes import (
-    BLOCK, END, F32_CONST, F64_CONST, GLOBAL_GET, I32_CONST, I64_CONST, IF, LOOP, REF_FUNC,
-    REF_NULL, V128_CONST, read_opcode, skip_immediates,
+    BLOCK, DATA_DROP, ELSE, END, F32_CONST, F64_CONST, GLOBAL_GET, I32_CONST, I64_CONST, IF, LOOP,
+    MEMORY_INIT, REF_FUNC, REF_NULL, V128_CONST, read_opcode, skip_immediates,
 )
 from .types import (
     EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, FUNCREF, REF_TYPES, VALUE_TYPES,
@@ -60,7 +62,8 @@ MAX_FUNCTION_LOCALS = 50_000
 
 END_OF_SECTION = "unexpected end of section or function"
 
-_BLOCK_OPENERS = frozenset((BLOCK, LOOP, IF))
+_BODY_OPENERS = frozenset((BLOCK, LOOP, IF))
+
 
 # NamedTuple construction without the generated Python-level __new__: a measurable saving
 # for the records made once per function body or export.
@@ -281,7 +284,7 @@ def _read_const_expr(data, pos: int):
         else:
             imm = None
             pos = skip_immediates(data, pos, op)
-            if op in _BLOCK_OPENERS:
+            if op in _BODY_OPENERS:
                 depth += 1
         instrs.append((op, imm, op_pos))
 
@@ -466,7 +469,9 @@ def _read_code(data, pos: int, info: ModuleInfo) -> int:
         if pos > end:
             raise DecodeError(END_OF_SECTION, end)
         if pos == end or data[end - 1] != END:
-            raise DecodeError("END opcode expected", end - 1)
+            # Malformed for sure. The validator would find out, but only after the sections
+            # that follow, which the reference decoder never reaches: report its error now.
+            check_body_well_formed(data, pos, end, [BODY_FRAME], info.data_count is not None)
         append(_tuple_new(FuncBody, (local_types, pos, end, body_pos)))
         pos = end
     return pos
@@ -492,6 +497,71 @@ def _read_locals(data, pos: int, body_pos: int):
             raise DecodeError("too many locals", body_pos)
         flat += (t,) * num
     return tuple(flat), pos
+
+
+# ---------------------------------------------------------------------------------------
+# Function bodies: decode-only walks for error paths (the validator decodes bodies as it types
+# them; these find the reference decoder's error, or an error's location, when it has not).
+
+BODY_FRAME = -1  # the frame kind of a function body itself in `frames` below
+_NEEDS_DATA_COUNT = frozenset((MEMORY_INIT, DATA_DROP))
+
+
+def check_body_well_formed(data, pos: int, end: int, frames: list, has_data_count: bool):
+    """Decode a body's instructions from `pos` the way the reference decoder does: not
+    bounded by the declared size, up to the `end` that closes the body, which must be the
+    last byte before `end` ("section size mismatch" otherwise). Raise the first DecodeError
+    in byte order; return if there is none.
+
+    `frames` lists the opcodes of the blocks open at `pos`, outermost (BODY_FRAME) first: an
+    `else` is well formed only directly inside an `if` (IF) that has not had one yet."""
+    frames = list(frames)
+    try:
+        while True:
+            opcode, npos = read_opcode(data, pos)
+            if opcode in _BODY_OPENERS:
+                frames.append(opcode)
+            elif opcode == ELSE:
+                if frames[-1] != IF:
+                    raise DecodeError("END opcode expected", pos)
+                frames[-1] = ELSE
+            elif opcode == END:
+                del frames[-1]
+                if not frames:
+                    if npos != end:
+                        raise DecodeError("section size mismatch", pos)
+                    return
+            elif opcode in _NEEDS_DATA_COUNT and not has_data_count:
+                raise DecodeError("data count section required", pos)
+            pos = skip_immediates(data, npos, opcode)
+    except IndexError:
+        raise DecodeError(END_OF_SECTION, len(data)) from None
+    except DecodeError as e:
+        if e.reason == "unexpected end":
+            raise DecodeError(END_OF_SECTION, e.offset) from None
+        raise
+
+
+def instruction_start(data, start: int, pos: int) -> int:
+    """Offset of the instruction that was being decoded when a reader stood at `pos`, in the
+    body whose instructions begin at `start` (the instructions before it are known to decode).
+
+    The validator does not keep instruction starts (one store per instruction on the hot
+    path); on an error it re-walks the body with this.
+    """
+    while True:
+        try:
+            opcode, npos = read_opcode(data, start)
+            nxt = skip_immediates(data, npos, opcode)
+        except (DecodeError, IndexError):
+            return start
+        if nxt >= pos:
+            return start
+        start = nxt
+
+
+# ---------------------------------------------------------------------------------------
+# Data
 
 
 def _read_data(data, pos: int, info: ModuleInfo) -> int:

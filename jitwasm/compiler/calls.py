@@ -1,7 +1,8 @@
 """Calls: direct, to imports, indirect through a table, and to the runtime's builtins.
 
 Every register is caller-saved, so a call spills the register values below its arguments
-(constants and lazy local reads stay valid across it), then places the
+(constants and lazy local reads stay valid across it) and forgets the local cache (after
+using cached registers as argument sources), then places the
 arguments where abi.signature_layout says: stack arguments into the outgoing area at the bottom
 of the frame, register arguments by one parallel move per register class (sources already in
 registers), then loads of the others (constants, locals, slots). Results come back in rax/xmm0
@@ -13,18 +14,20 @@ switches r14/r15 to the callee's instance and restores them from the frame's vmc
 """
 
 from ..backend_x64 import masm
-from ..backend_x64.abi import LOC_GPR, LOC_STACK, LOC_XMM, emit_funcref_call, signature_layout
+from ..backend_x64.abi import (LOC_GPR, LOC_STACK, LOC_XMM, VMCTX_REG, emit_funcref_call,
+                               signature_layout)
 from ..backend_x64.assembler import ALU_CMP, Mem
 from ..backend_x64.masm import SCRATCH, parallel_move
 from ..backend_x64.regs import CC_AE, CC_E, CC_NE, R10, R12, RAX, RBP, RBX, RSP
 from ..binary import opcodes as op
-from ..binary.types import I32
+from ..binary.types import I32, V128
 from ..runtime.builtins import BUILTINS
 from ..runtime.traps import (TRAP_INDIRECT_CALL_TYPE_MISMATCH, TRAP_UNDEFINED_ELEMENT,
                              TRAP_UNINITIALIZED_ELEMENT)
-from ..runtime.vmctx import FUNCREF_TYPE_ID
+from ..runtime.vmctx import FUNCREF_TYPE_ID, VMCTX_FUNCS
 from .decoding import read_u32
-from .values import ALL_GPRS, ALL_XMMS, GBIT, K_CONST, K_REG
+from .simd_moves import copy_v128
+from .values import ALL_GPRS, ALL_XMMS, GBIT, K_CONST, K_LOCAL, K_REG
 
 # Registers no Wasm argument is passed in: they keep a FuncRef across argument placement.
 _NON_ARG_GPRS = (RAX, RBX, R10, R12, RBP)
@@ -53,8 +56,10 @@ class CallOps:
             kind, val, t, depth = source
             if where_kind == LOC_STACK:
                 self.store_entry(kind, val, t, depth, self.out_mem(where))
-            elif kind == K_REG:
-                (xmoves if where_kind == LOC_XMM else gmoves)[where] = val
+                continue
+            reg = val if kind == K_REG else self.cached(val, t) if kind == K_LOCAL else -1
+            if reg >= 0:  # registers (cached locals included) move in parallel
+                (xmoves if where_kind == LOC_XMM else gmoves)[where] = reg
             else:
                 loads.append((where, source))
         a = self.a
@@ -62,6 +67,7 @@ class CallOps:
             parallel_move(a, gmoves, False)
         if xmoves:
             parallel_move(a, xmoves, True)
+        self.uncache_all()  # the moves may have overwritten cache registers; the call will
         for where, (kind, val, t, depth) in loads:
             self.load(kind, val, t, depth, where)
         self.truncate(first)
@@ -78,7 +84,8 @@ class CallOps:
                 self.xfree &= ~(1 << where)
                 self.push(K_REG, where, t)
             else:
-                masm.copy_slot(self.a, self.slot(len(self.kinds)), self.out_mem(where))
+                copy = copy_v128 if t == V128 else masm.copy_slot
+                copy(self.a, self.slot(len(self.kinds)), self.out_mem(where))
                 self.push_stack(t)
 
     def op_call(self, pos):
@@ -86,8 +93,11 @@ class CallOps:
         params, results = self.func_types[f]
         layout = self.prepare_call(params, results)
         nimp = self.num_imported_funcs
-        if f >= nimp:
+        if f >= nimp and self.func_labels is not None:
             self.a.call(self.func_labels[f - nimp])
+        elif f >= nimp:  # lazy compilation: through vmctx.funcs[f], which the resolver patches
+            self.a.mov_rm(64, SCRATCH, Mem(VMCTX_REG, None, 1, VMCTX_FUNCS))
+            self.a.call_m(Mem(SCRATCH, None, 1, 8 * f))
         else:
             masm.load_func_ref(self.a, SCRATCH, f)
             emit_funcref_call(self.a, SCRATCH, self.vmctx_mem)

@@ -4,9 +4,11 @@ Frame (rsp-relative, fixed for the whole body; rsp = 0 mod 16 inside the body):
 
     [rsp + 0, out)                 outgoing stack arguments/results of calls (module maximum)
     [rsp + out]                    the function's own vmctx (restored after calls through FuncRefs)
-    [rsp + out + 8 + 8*i]          local i (parameters first)
-    [slot_base + 8*d]              value-stack slot of depth d
-    [rsp + FRAME - 8*(k+1)]        temporary k (parameters of open `if`s)
+    [rsp + out + 8 + S*i]          local i (parameters first)
+    [slot_base + S*d]              value-stack slot of depth d
+    [rsp + FRAME - S*(k+1)]        temporary k (parameters of open `if`s)
+
+S (`slot_size`) is 8, or 16 in functions that may hold v128 values (simd.slot_size).
     [rsp + FRAME]                  return address; stack parameters/results at FRAME + 8 + offset
 
 FRAME is known only after the body; every use of it (prologue, epilogues, the stack check,
@@ -18,24 +20,26 @@ Before a handler that does not consume a pending comparison, a K_FLAGS top is ma
 """
 
 from ..backend_x64 import masm
-from ..backend_x64.abi import (LOC_GPR, LOC_STACK, emit_stack_check, emit_trap_exit,
-                               signature_layout)
+from ..backend_x64.abi import (LOC_GPR, LOC_STACK, LOC_XMM, emit_stack_check,
+                               emit_trap_exit, signature_layout)
 from ..backend_x64.assembler import ALU_ADD, ALU_SUB, Mem
 from ..backend_x64.masm import SCRATCH, XSCRATCH, fits_simm32
-from ..backend_x64.regs import R14, RAX, RCX, RDI, RSP, XMM0
+from ..backend_x64.regs import R14, RAX, RCX, RDI, RSP
 from ..binary import opcodes as op
 from ..binary.types import F32, V128
 from ..runtime.traps import TRAP_CALL_STACK_EXHAUSTED, TrapSite
-from . import calls, control, floats, memory, numeric, tables
+from . import calls, control, floats, memory, numeric, simd, tables
 from .calls import CallOps
 from .control import FUNC, ControlOps, Frame
 from .decoding import read_u32
 from .floats import FloatOps
+from .interrupts import InterruptChecks
 from .memory import MemoryOps
 from .numeric import NumericOps
+from .simd import SimdOps, module_has_v128, slot_size
 from .tables import TableOps
-from .values import (GBIT, INT_SIZE, IS_FLOAT, K_CONST, K_FLAGS, K_LOCAL, K_REG, K_STACK, MASK,
-                     NotSupported, ValueStack)
+from .values import (GBIT, INT_SIZE, IS_FLOAT, K_CONST, K_FLAGS, K_LOCAL, K_REG, MASK,
+                     ValueStack)
 
 _FRAME_PLACEHOLDER = Mem(RSP, None, 1, 0x7FFF0000)  # forces a disp32, patched to FRAME + extra
 _UNROLLED_ZEROING = 16  # locals zeroed by single stores; more take a `rep stosq`
@@ -44,9 +48,16 @@ _UNROLLED_ZEROING = 16  # locals zeroed by single stores; more take a `rep stosq
 class VariableOps:
     """local.get/set/tee, global.get/set, select."""
 
-    def op_local_get(self, pos):
-        index, pos = read_u32(self.code, pos)
-        self.push(K_LOCAL, index, self.local_types[index])
+    def op_local_get(self, pos):  # the most frequent instruction: push inlined
+        index = self.code[pos]
+        if index < 0x80:
+            pos += 1
+        else:
+            index, pos = read_u32(self.code, pos)
+        self.kinds.append(K_LOCAL)
+        self.vals.append(index)
+        self.types.append(self.local_types[index])
+        self.local_refs[index] += 1
         return pos
 
     def op_local_set(self, pos):
@@ -56,24 +67,43 @@ class VariableOps:
             return pos
         if self.local_refs[index]:
             self.materialize_local(index)
-        self.store_entry(kind, val, t, len(self.kinds), self.local_mems[index])
-        self.free_if_reg(kind, val, t)
+        self.write_local(index, kind, val, t, len(self.kinds))
         return pos
 
     def op_local_tee(self, pos):
         index, pos = read_u32(self.code, pos)
+        kinds, vals = self.kinds, self.vals
+        if kinds[-1] == K_LOCAL and vals[-1] == index:
+            return pos
         if self.local_refs[index]:
             self.materialize_local(index)  # may spill: read the top entry afterwards
-        kinds, vals = self.kinds, self.vals
         kind, val = kinds[-1], vals[-1]
-        if kind != K_LOCAL:
-            self.store_entry(kind, val, self.types[-1], len(kinds) - 1, self.local_mems[index])
-        elif val != index:  # copy, and the entry becomes a lazy read of `index`
-            masm.copy_slot(self.a, self.local_mems[index], self.local_mems[val])
+        if not self.write_local(index, kind, val, self.types[-1], len(kinds) - 1):
+            return pos  # a constant (or flags) stays as it is
+        if kind == K_LOCAL:
             self.local_refs[val] -= 1
-            self.local_refs[index] += 1
-            vals[-1] = index
+        kinds[-1] = K_LOCAL  # the entry now reads the (cached) local
+        if self.floor == len(kinds):
+            self.floor -= 1
+        vals[-1] = index
+        self.local_refs[index] += 1
         return pos
+
+    def write_local(self, index: int, kind: int, val: int, t: int, depth: int) -> bool:
+        """Store a value (a popped entry or the top one) into local `index` and cache it in a
+        register when it is in one (a register entry gives its register to the cache) or can be
+        put in a free one (copies from locals and slots). Returns whether it is cached."""
+        if kind != K_REG and kind != K_CONST and kind != K_FLAGS \
+                and (self.xfree if IS_FLOAT[t] else self.gfree):
+            reg = self.alloc(t)
+            self.load(kind, val, t, depth, reg)
+            kind, val = K_REG, reg
+        self.store_entry(kind, val, t, depth, self.local_mems[index])
+        if kind == K_REG:
+            self.cache_local(index, val)
+            return True
+        self.uncache_local(index)
+        return False
 
     def op_global_get(self, pos):
         index, pos = read_u32(self.code, pos)
@@ -90,7 +120,9 @@ class VariableOps:
     def _load_cell(self, t: int, reg: int) -> None:
         a = self.a
         cell = Mem(SCRATCH, None, 1, 0)
-        if IS_FLOAT[t]:
+        if t == V128:
+            a.movdqu_xm(reg, cell)
+        elif IS_FLOAT[t]:
             (a.movss_xm if t == F32 else a.movsd_xm)(reg, cell)
         else:
             a.mov_rm(INT_SIZE[t], reg, cell)
@@ -101,7 +133,7 @@ class VariableOps:
         a = self.a
         cell = Mem(SCRATCH, None, 1, 0)
         size = 32 if MASK[t] == 0xFFFFFFFF else 64
-        if kind == K_CONST and (size == 32 or fits_simm32(val)):
+        if kind == K_CONST and t != V128 and (size == 32 or fits_simm32(val)):
             masm.load_global_cell(a, SCRATCH, index)
             a.mov_mi(size, cell, val)
             return pos
@@ -113,7 +145,9 @@ class VariableOps:
             if not IS_FLOAT[t]:
                 kind = K_REG  # free it below
         masm.load_global_cell(a, SCRATCH, index)
-        if IS_FLOAT[t]:
+        if t == V128:
+            a.movdqu_mx(cell, reg)
+        elif IS_FLOAT[t]:
             (a.movss_mx if t == F32 else a.movsd_mx)(cell, reg)
         else:
             a.mov_mr(size, cell, reg)
@@ -161,7 +195,7 @@ class VariableOps:
 
 
 class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps, MemoryOps,
-                       CallOps, TableOps):
+                       CallOps, TableOps, InterruptChecks, SimdOps):
     """Compiles one function body after another into the module's assembler."""
 
     def __init__(self, module) -> None:
@@ -175,20 +209,24 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         self.globals = module.globals
         self.out_size = module.out_size
         self.trap_sites = module.trap_sites
+        self.explicit_bounds = module.explicit_bounds
+        self.fuel, self.epoch = module.options.fuel, module.options.epoch
+        self.interrupts = self.fuel or self.epoch  # checks at entry and loop headers
         self.vmctx_mem = Mem(RSP, None, 1, module.out_size)
+        self.v128_in_module = module_has_v128(module)
 
     # ---- per-function state -----------------------------------------------------------------
 
     def compile(self, func_index: int, body, label) -> None:
         params, results = self.func_types[func_index]
         local_types = params + body.locals
-        if V128 in local_types or V128 in results:
-            raise NotSupported("SIMD (v128) is not supported yet")
         self.func_index = func_index
         self.local_types = local_types
         local_base = self.out_size + 8
-        self.init_values([Mem(RSP, None, 1, local_base + 8 * i) for i in range(len(local_types))],
-                         local_base + 8 * len(local_types))
+        size = slot_size(self, local_types, body)
+        self.init_values([Mem(RSP, None, 1, local_base + size * i)
+                          for i in range(len(local_types))],
+                         local_types, local_base + size * len(local_types), size)
         self.frame_fixups = []
         self.trap_stubs = {}
         self.live_temps = self.max_temps = 0
@@ -202,6 +240,8 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         a.align(16)
         a.bind(label)
         self.prologue(params, self.layout, body)
+        if self.interrupts:
+            self.emit_entry_checks(body)
         self.run(body.code_start)
         self.check_no_leaks()
         self.emit_trap_stubs()
@@ -215,7 +255,9 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         a.mov_mr(64, self.vmctx_mem, R14)
         local_mems = self.local_mems
         for i, (t, (kind, where)) in enumerate(zip(params, layout.params)):
-            if kind == LOC_STACK:
+            if t == V128:
+                simd.prologue_param(self, local_mems[i], kind, where)
+            elif kind == LOC_STACK:
                 self.frame_load(SCRATCH, 8 + where)
                 a.mov_mr(64, local_mems[i], SCRATCH)
             elif kind == LOC_GPR:
@@ -223,18 +265,28 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
             else:
                 (a.movss_mx if t == F32 else a.movsd_mx)(local_mems[i], where)
         first, count = len(params), len(self.local_types) - len(params)
-        if not count:
-            return
-        if count <= _UNROLLED_ZEROING:
+        qwords = count * self.slot_size // 8
+        clobbered = ()
+        if qwords > _UNROLLED_ZEROING:
+            a.lea(64, RDI, local_mems[first])
+            a.mov_ri(32, RCX, qwords)
+            a.mov_ri(32, RAX, 0)
+            a.emit_bytes(b"\xf3\x48\xab")  # rep stosq
+            clobbered = (RDI, RCX)
+        elif count:
             a.mov_ri(32, SCRATCH, 0)
             for i in range(first, first + count):
                 a.mov_mr(64, local_mems[i], SCRATCH)
-            return
-        # Parameter registers are free now (parameters live in their slots).
-        a.lea(64, RDI, local_mems[first])
-        a.mov_ri(32, RCX, count)
-        a.mov_ri(32, RAX, 0)
-        a.emit_bytes(b"\xf3\x48\xab")  # rep stosq
+                if self.local_types[i] == V128:
+                    a.mov_mr(64, local_mems[i]._replace(disp=local_mems[i].disp + 8), SCRATCH)
+        # The parameters still in their registers start out cached there.
+        for i, (kind, where) in enumerate(layout.params):
+            if kind == LOC_GPR and where not in clobbered:
+                self.gfree ^= GBIT[where]
+                self.cache_local(i, where)
+            elif kind == LOC_XMM:
+                self.xfree ^= 1 << where
+                self.cache_local(i, where)
 
     def emit_return(self) -> None:
         """Place the function's results (top of the stack) and return. Emits code only."""
@@ -248,7 +300,8 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
                 t = types[i]
                 if IS_FLOAT[t]:
                     self.load(kinds[i], vals[i], t, i, XSCRATCH)
-                    self.frame_access(lambda m: a.movsd_mx(m, XSCRATCH), 8 + where)
+                    store = a.movdqu_mx if t == V128 else a.movsd_mx
+                    self.frame_access(lambda m: store(m, XSCRATCH), 8 + where)
                 else:
                     self.load(kinds[i], vals[i], t, i, SCRATCH)
                     self.frame_store(SCRATCH, 8 + where)
@@ -273,12 +326,11 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
     def frame_store(self, reg: int, extra: int) -> None:
         self.frame_access(lambda m: self.a.mov_mr(64, m, reg), extra)
 
-    @staticmethod
-    def temp_extra(k: int) -> int:
-        return -8 * (k + 1)
+    def temp_extra(self, k: int) -> int:
+        return -self.slot_size * (k + 1)
 
     def patch_frame(self) -> None:
-        size = self.slot_base + 8 * (self.nslots + self.max_temps)
+        size = self.slot_base + self.slot_size * (self.nslots + self.max_temps)
         size += (8 - size) % 16  # entered at rsp = 8 mod 16: keep calls aligned
         patch = self.a.patch_i32
         for pos, extra in self.frame_fixups:
@@ -317,11 +369,8 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
             pos = handlers[b](self, pos + 1)
 
     def op_prefix_fc(self, pos):
-        sub, pos = read_u32(self.code, pos)
-        return FC_HANDLERS[sub](self, pos, pos - 2)
-
-    def op_prefix_fd(self, pos):
-        raise NotSupported("SIMD instructions are not supported yet")
+        sub, after = read_u32(self.code, pos)  # the sub-opcode LEB may be padded
+        return FC_HANDLERS[sub](self, after, pos - 1)
 
     def op_illegal(self, pos):
         raise AssertionError(f"illegal opcode 0x{self.code[pos - 1]:02x} after validation")
@@ -336,7 +385,7 @@ def _build_tables():
         op.LOCAL_TEE: VariableOps.op_local_tee, op.GLOBAL_GET: VariableOps.op_global_get,
         op.GLOBAL_SET: VariableOps.op_global_set, op.SELECT: VariableOps.op_select,
         op.SELECT_T: VariableOps.op_select_t,
-        0xFC: FunctionCompiler.op_prefix_fc, 0xFD: FunctionCompiler.op_prefix_fd,
+        0xFC: FunctionCompiler.op_prefix_fc, 0xFD: SimdOps.op_prefix_fd,
     }
     for code, handler in merged.items():
         handlers[code] = handler

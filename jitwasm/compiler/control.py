@@ -23,9 +23,10 @@ from ..backend_x64.abi import emit_trap_exit
 from ..backend_x64.assembler import ALU_CMP
 from ..backend_x64.regs import CC_NE
 from ..binary import opcodes as op
+from ..binary.types import I32
 from ..runtime.traps import TRAP_UNREACHABLE
 from .decoding import block_type, read_u32
-from .values import GBIT, K_CONST, K_FLAGS, K_REG, K_STACK
+from .values import GBIT, K_CONST, K_FLAGS, K_LOCAL, K_REG, K_STACK
 
 FUNC, BLOCK, LOOP, IF, ELSE = range(5)
 
@@ -109,14 +110,26 @@ class ControlOps:
         frame.temps = self.live_temps
         self.live_temps += n
         self.max_temps = max(self.max_temps, self.live_temps)
+        a = self.a
         for j in range(n):
-            self.a.mov_rm(64, masm.SCRATCH, self.slot(frame.base + j))
-            self.frame_store(masm.SCRATCH, self.temp_extra(frame.temps + j))
+            if self.slot_size == 16:  # whole slots: the parameter may be a v128
+                a.movdqu_xm(masm.XSCRATCH, self.slot(frame.base + j))
+                self.frame_access(lambda m: a.movdqu_mx(m, masm.XSCRATCH),
+                                  self.temp_extra(frame.temps + j))
+            else:
+                a.mov_rm(64, masm.SCRATCH, self.slot(frame.base + j))
+                self.frame_store(masm.SCRATCH, self.temp_extra(frame.temps + j))
 
     def restore_if_params(self, frame: Frame) -> None:
+        a = self.a
         for j in range(len(frame.params)):
-            self.frame_load(masm.SCRATCH, self.temp_extra(frame.temps + j))
-            self.a.mov_mr(64, self.slot(frame.base + j), masm.SCRATCH)
+            if self.slot_size == 16:
+                self.frame_access(lambda m: a.movdqu_xm(masm.XSCRATCH, m),
+                                  self.temp_extra(frame.temps + j))
+                a.movdqu_mx(self.slot(frame.base + j), masm.XSCRATCH)
+            else:
+                self.frame_load(masm.SCRATCH, self.temp_extra(frame.temps + j))
+                a.mov_mr(64, self.slot(frame.base + j), masm.SCRATCH)
 
     # ---- conditions -------------------------------------------------------------------------
 
@@ -140,8 +153,13 @@ class ControlOps:
         if kind == K_REG:
             a.test_rr(32, val, val)
             self.gfree |= GBIT[val]
-        else:
-            a.alu_mi(ALU_CMP, 32, self.mem_of(kind, val, depth), 0)
+            return
+        if kind == K_LOCAL:
+            reg = self.cached(val, I32)
+            if reg >= 0:
+                a.test_rr(32, reg, reg)
+                return
+        a.alu_mi(ALU_CMP, 32, self.mem_of(kind, val, depth), 0)
 
     # ---- handlers ---------------------------------------------------------------------------
 
@@ -156,10 +174,14 @@ class ControlOps:
         return pos
 
     def op_loop(self, pos):
+        header = pos  # after the opcode: the loop's key for fuel costs
         params, results, pos = block_type(self.code, pos, self.module_types)
         self.spill_all()
+        self.uncache_all()  # the header is a merge point (back edges)
         label = self.a.new_label()
         self.a.bind(label)
+        if self.interrupts:
+            self.emit_interrupt_checks(header, header - 1)
         self.ctrl.append(Frame(LOOP, label, len(self.kinds) - len(params), params, results))
         return pos
 
@@ -184,6 +206,7 @@ class ControlOps:
     def op_else(self, pos):
         frame = self.ctrl[-1]
         a = self.a
+        self.uncache_all()
         if self.reachable:
             if not self.values_in_place(frame):
                 self.move_to_merge_slots(frame)
@@ -208,6 +231,8 @@ class ControlOps:
 
     def close_frame(self, frame: Frame) -> bool:
         kind = frame.kind
+        if kind != LOOP and (kind != BLOCK or frame.branched):  # a merge point
+            self.uncache_all()
         reachable = self.reachable
         if kind == FUNC:
             if reachable:

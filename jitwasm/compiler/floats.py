@@ -17,7 +17,7 @@ from ..backend_x64.masm_float import (FLOAT_OPS, PARITY_NONE, SHAPE_BINARY, SHAP
 from ..binary import opcodes as op
 from ..binary.types import F32, F64, I32
 from ..runtime.traps import TRAP_INTEGER_OVERFLOW, TRAP_INVALID_CONVERSION
-from .values import GBIT, K_CONST, K_FLAGS, K_REG
+from .values import GBIT, K_CONST, K_FLAGS, K_LOCAL, K_REG
 
 _RESULT_TYPE = {code: info.sig[1][0] for code, info in op.OPCODES.items()
                 if code in FLOAT_OPS}
@@ -33,10 +33,20 @@ class FloatOps:
         lk, lv, _ = self.pop()
         depth = len(self.kinds)
         dst = self.into_reg(lk, lv, t, depth)
-        src = self.into_reg(rk, rv, t, depth + 1)
+        src = self.source_xmm(rk, rv, t, depth + 1)
         emit(self.a, dst, src, XSCRATCH)
-        self.xfree |= 1 << src
+        if rk != K_LOCAL or src != self.cache[rv]:
+            self.xfree |= 1 << src
         self.push(K_REG, dst, t)
+
+    def source_xmm(self, kind: int, val: int, t: int, depth: int) -> int:
+        """A register with the value of a popped float entry that the emitter only reads: a
+        cached local's own register (not to be freed), or a held one."""
+        if kind == K_LOCAL:
+            reg = self.cached(val, t)
+            if reg >= 0:
+                return reg
+        return self.into_reg(kind, val, t, depth)
 
     def float_unary(self, emit, t: int) -> None:
         kind, val, src_t = self.pop()
@@ -53,16 +63,21 @@ class FloatOps:
         rk, rv, t = self.pop()
         lk, lv, _ = self.pop()
         depth = len(self.kinds)
-        lhs = self.into_reg(lk, lv, t, depth)
-        rhs = self.into_reg(rk, rv, t, depth + 1)
+        lhs = self.source_xmm(lk, lv, t, depth)
+        rhs = self.source_xmm(rk, rv, t, depth + 1)
+        held = 0
+        if lk != K_LOCAL or lhs != self.cache[lv]:
+            held |= 1 << lhs
+        if rk != K_LOCAL or rhs != self.cache[rv]:
+            held |= 1 << rhs
         if FLOAT_COMPARES[opcode][3] == PARITY_NONE:
             cc, _ = emit_float_compare_flags(self.a, opcode, lhs, rhs)
-            self.xfree |= (1 << lhs) | (1 << rhs)
+            self.xfree |= held
             self.push(K_FLAGS, cc, I32)
             return
-        self.xfree |= (1 << lhs) | (1 << rhs)  # still readable: nothing allocated in between
-        dst = self.alloc_gpr()
+        dst = self.alloc_gpr()  # a GPR: the XMM sources stay intact
         emit(self.a, dst, lhs, rhs)
+        self.xfree |= held
         self.push(K_REG, dst, I32)
 
     def float_to_int(self, emit, shape: int, t: int, start: int) -> None:

@@ -4,31 +4,45 @@ An access is `[r15 + zero-extended addr32 + offset]`: memory 0's base is pinned 
 8 GiB guard reservation turns any out-of-bounds access into a fault, which the signal handler
 maps to "out of bounds memory access" through the trap site recorded at the instruction.
 A constant address folds into the displacement; an offset >= 2^31 (no disp32) is added into
-SCRATCH first. memory.grow and the bulk operations call the runtime's builtins.
+SCRATCH first. memory.fill and memory.copy are inline (bounds check against the memory's
+current length, then rep stosb / a memmove-like sequence, masm.memory_copy); memory.grow,
+memory.init and data.drop call the runtime's builtins.
+
+A memory whose reservation has no guard region (runtime/memory.py's fallback) needs code
+compiled with `explicit_bounds`: every access then compares address + offset + size with the
+length in vmctx.memory_length (kept current by the runtime) before accessing.
 """
 
 from ..backend_x64 import masm
-from ..backend_x64.assembler import ALU_ADD, SHR, Mem
-from ..backend_x64.masm import (FLOAT_STORES, INT_STORE_SIZES, LOADS, SCRATCH, XSCRATCH,
-                                fits_simm32)
-from ..backend_x64.regs import R15
+from ..backend_x64.assembler import ALU_ADD, ALU_CMP, SHR, Mem
+from ..backend_x64.masm import (ACCESS_BYTES, FLOAT_STORES, INT_STORE_SIZES, LOADS, SCRATCH,
+                                XSCRATCH, fits_simm32)
+from ..backend_x64.regs import CC_A, R14, R15, RAX, RCX, RDI, RSI
 from ..binary import opcodes as op
 from ..binary.types import F32, I32
 from ..runtime import builtins
 from ..runtime.traps import TRAP_MEMORY_OUT_OF_BOUNDS
+from ..runtime.vmctx import VMCTX_MEMORY_LENGTH
 from .decoding import read_u32
-from .values import GBIT, IS_FLOAT, K_CONST, K_REG
+from .values import GBIT, IS_FLOAT, K_CONST, K_LOCAL, K_REG
 
 _DISP_LIMIT = 0x80000000
+_COPY_REGS = (RDI, RSI, RCX)  # memory.copy d s n: rep movsb's operands
+_FILL_REGS = (RDI, RAX, RCX)  # memory.fill d val n: rep stosb's operands
+_COPY_MASK = GBIT[RDI] | GBIT[RSI] | GBIT[RCX]
+_FILL_MASK = GBIT[RDI] | GBIT[RAX] | GBIT[RCX]
 _LOAD_TYPES = {code: info.sig[1][0] for code, info in op.OPCODES.items() if code in LOADS}
 
 
 class MemoryOps:
     """Loads, stores and memory-wide operations of memory 0."""
 
-    def mem_address(self, kind: int, val: int, depth: int, offset: int) -> Mem:
+    def mem_address(self, kind: int, val: int, depth: int, offset: int, opcode: int,
+                    start: int) -> Mem:
         """The operand addressing `offset` bytes past the popped i32 address entry (clobbers
         SCRATCH when the address is not a register or the sum needs more than a disp32)."""
+        if self.explicit_bounds:
+            return self.checked_address(kind, val, depth, offset, ACCESS_BYTES[opcode], start)
         a = self.a
         if kind == K_CONST:
             ea = val + offset
@@ -36,6 +50,10 @@ class MemoryOps:
                 return Mem(R15, None, 1, ea)
             a.mov_ri(64, SCRATCH, ea)
             return Mem(R15, SCRATCH, 1, 0)
+        if kind == K_LOCAL:
+            reg = self.cache_for_read(val, I32)
+            if reg >= 0:
+                kind, val = K_REG, reg  # read-only use as the index
         if kind == K_REG:
             if offset < _DISP_LIMIT:
                 return Mem(R15, val, 1, offset)
@@ -50,6 +68,28 @@ class MemoryOps:
         a.alu_ri(ALU_ADD, 64, SCRATCH, _DISP_LIMIT >> 1)
         return Mem(R15, SCRATCH, 1, offset - _DISP_LIMIT)
 
+    def checked_address(self, kind: int, val: int, depth: int, offset: int, width: int,
+                        start: int) -> Mem:
+        """For memories without a guard region: SCRATCH = address + offset + access size, trap
+        if that exceeds the memory's length, and address the access relative to SCRATCH."""
+        a = self.a
+        end = offset + width
+        if kind == K_CONST:
+            a.mov_ri(64, SCRATCH, val + end)
+        else:
+            if kind == K_REG:
+                a.mov_rr(32, SCRATCH, val)
+            else:
+                a.mov_rm(32, SCRATCH, self.mem_of(kind, val, depth))
+            rest = end
+            while rest:  # at most three simm32 steps for end <= 2^32 + 8
+                step = min(rest, _DISP_LIMIT - 1)
+                a.alu_ri(ALU_ADD, 64, SCRATCH, step)
+                rest -= step
+        a.alu_rm(ALU_CMP, 64, SCRATCH, Mem(R14, None, 1, VMCTX_MEMORY_LENGTH))
+        a.jcc(CC_A, self.trap_label(TRAP_MEMORY_OUT_OF_BOUNDS, start))
+        return Mem(R15, SCRATCH, 1, -width)
+
     def record_memory_access(self, wasm_offset: int) -> None:
         """The next instruction may fault: map its native offset to this Wasm instruction."""
         self.record_trap_site(self.a.offset, TRAP_MEMORY_OUT_OF_BOUNDS, wasm_offset)
@@ -62,7 +102,7 @@ class MemoryOps:
         t = _LOAD_TYPES[opcode]
         reuse = kind == K_REG and not IS_FLOAT[t]  # load over the address register
         dst = val if reuse else self.alloc(t)
-        mem = self.mem_address(kind, val, len(self.kinds), offset)
+        mem = self.mem_address(kind, val, len(self.kinds), offset, opcode, start)
         self.record_memory_access(start)
         LOADS[opcode](self.a, dst, mem)
         if kind == K_REG and not reuse:
@@ -81,8 +121,9 @@ class MemoryOps:
         held = -1  # a GPR loaded here for the value
         # The value first, never into SCRATCH: the address may need it.
         if opcode in FLOAT_STORES:
-            if vk == K_REG:
-                src, form = vv, 1
+            cached = self.cached(vv, vt) if vk == K_LOCAL else -1
+            if vk == K_REG or cached >= 0:
+                src, form = (vv if vk == K_REG else cached), 1
             elif vk == K_CONST and (vt == F32 or fits_simm32(vv)):
                 src, form = vv, 2
             else:
@@ -91,15 +132,16 @@ class MemoryOps:
             size = 32 if vt == F32 else 64
         else:
             size = INT_STORE_SIZES[opcode]
-            if vk == K_REG:
-                src, form = vv, 0
+            cached = self.cached(vv, vt) if vk == K_LOCAL else -1
+            if vk == K_REG or cached >= 0:
+                src, form = (vv if vk == K_REG else cached), 0
             elif vk == K_CONST and (size < 64 or fits_simm32(vv)):
                 src, form = vv & ((1 << size) - 1), 2
             else:
                 src = held = self.alloc_gpr()
                 self.load(vk, vv, vt, depth + 1, src)
                 form = 0
-        mem = self.mem_address(ak, av, depth, offset)
+        mem = self.mem_address(ak, av, depth, offset, opcode, start)
         self.record_memory_access(start)
         if form == 0:
             a.mov_mr(size, mem, src)
@@ -140,11 +182,18 @@ class MemoryOps:
         return pos
 
     def op_memory_copy(self, pos, start):
-        self.call_builtin(builtins.MEMORY_COPY, (0, 0))
+        self.pop_to_registers(_COPY_REGS)
+        self.take_gpr(RAX)
+        xtmp = self.alloc_xmm()
+        masm.memory_copy(self.a, self.trap_label(TRAP_MEMORY_OUT_OF_BOUNDS, start), RAX, xtmp)
+        self.gfree |= _COPY_MASK | GBIT[RAX]
+        self.xfree |= 1 << xtmp
         return pos + 2
 
     def op_memory_fill(self, pos, start):
-        self.call_builtin(builtins.MEMORY_FILL, (0,))
+        self.pop_to_registers(_FILL_REGS)
+        masm.memory_fill(self.a, self.trap_label(TRAP_MEMORY_OUT_OF_BOUNDS, start))
+        self.gfree |= _FILL_MASK
         return pos + 1
 
 

@@ -14,6 +14,7 @@ from ..binary.types import I32, I64
 from ..runtime.builtins import BUILTINS
 from ..runtime.code_memory import CodeMemory
 from .codegen import FunctionCompiler
+from .options import DEFAULT_OPTIONS, CompileOptions
 
 _CONST_INITS = (op.I32_CONST, op.I64_CONST, op.F32_CONST, op.F64_CONST, op.REF_NULL)
 _WIDTH_MASK = {I32: 0xFFFFFFFF, I64: 0xFFFFFFFFFFFFFFFF}
@@ -22,12 +23,14 @@ _WIDTH_MASK = {I32: 0xFFFFFFFF, I64: 0xFFFFFFFFFFFFFFFF}
 class CompiledModule:
     """The machine code of a module's defined functions."""
 
-    __slots__ = ("code", "func_offsets", "num_imported_funcs")
+    __slots__ = ("code", "func_offsets", "num_imported_funcs", "explicit_bounds")
 
-    def __init__(self, code: CodeMemory, func_offsets: list, num_imported_funcs: int):
+    def __init__(self, code: CodeMemory, func_offsets: list, num_imported_funcs: int,
+                 explicit_bounds: bool):
         self.code = code
         self.func_offsets = func_offsets
         self.num_imported_funcs = num_imported_funcs
+        self.explicit_bounds = explicit_bounds  # safe with memories without a guard region
 
     def func_address(self, index: int) -> int:
         """Absolute code address of the `index`-th defined function (as in func_offsets; the
@@ -38,8 +41,10 @@ class CompiledModule:
 class ModuleContext:
     """What every function compiler needs to know about the module."""
 
-    def __init__(self, info: ModuleInfo):
+    def __init__(self, info: ModuleInfo, options: CompileOptions):
         self.a = Assembler()
+        self.options = options
+        self.explicit_bounds = options.explicit_bounds
         self.data = info.data
         self.types = info.types
         self.func_types = info.func_types
@@ -68,13 +73,22 @@ class ModuleContext:
         return out
 
 
-def compile_module(info: ModuleInfo, *, name: str = "") -> CompiledModule:
-    """Compile every defined function of `info` (which must be validated)."""
-    ctx = ModuleContext(info)
+def compile_module(info: ModuleInfo, *, options: CompileOptions = DEFAULT_OPTIONS,
+                   explicit_bounds: bool = False, name: str = "") -> CompiledModule:
+    """Compile every defined function of `info` (which must be validated).
+
+    `options`: what the code contains besides the Wasm semantics (fuel/epoch checks, ...).
+    `explicit_bounds` (also an option): check every memory access against the memory's length
+    instead of relying on the guard region (for memories whose 8 GiB reservation failed)."""
+    if explicit_bounds:
+        options = options._replace(explicit_bounds=True)
+    explicit_bounds = options.explicit_bounds
+    ctx = ModuleContext(info, options)
     compiler = FunctionCompiler(ctx)
     first = info.num_imported_funcs
     for i, body in enumerate(info.codes):
         compiler.compile(first + i, body, ctx.func_labels[i])
     code = ctx.a.finish()
     memory = CodeMemory(code, trap_sites=ctx.trap_sites, name=name or "wasm module")
-    return CompiledModule(memory, [label.pos for label in ctx.func_labels], first)
+    return CompiledModule(memory, [label.pos for label in ctx.func_labels], first,
+                          explicit_bounds)

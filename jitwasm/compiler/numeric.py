@@ -17,7 +17,7 @@ from ..binary import opcodes as op
 from ..binary.types import I32, I64
 from ..runtime.traps import TRAP_INTEGER_DIVIDE_BY_ZERO, TRAP_INTEGER_OVERFLOW
 from .decoding import read_signed
-from .values import GBIT, INT_SIZE, K_CONST, K_FLAGS, K_REG, MASK
+from .values import GBIT, INT_SIZE, K_CONST, K_FLAGS, K_LOCAL, K_REG, MASK
 
 # Condition after swapping the operands of a comparison (a < b  <=>  b > a).
 SWAPPED_CC = {CC_E: CC_E, CC_NE: CC_NE, CC_L: CC_G, CC_G: CC_L, CC_LE: CC_GE, CC_GE: CC_LE,
@@ -93,14 +93,14 @@ class NumericOps:
         if rk == K_REG:
             a.alu_rr(alu, size, dst, rv)
             self.gfree |= GBIT[rv]
-        elif rk == K_CONST:
-            if size == 32 or fits_simm32(rv):
-                a.alu_ri(alu, size, dst, rv)
-            else:
-                a.mov_ri(64, SCRATCH, rv)
-                a.alu_rr(alu, size, dst, SCRATCH)
         else:
-            a.alu_rm(alu, size, dst, self.mem_of(rk, rv, rdepth))
+            is_mem, src = self.int_operand(rk, rv, t, rdepth)
+            if is_mem is None:
+                a.alu_ri(alu, size, dst, src)
+            elif is_mem:
+                a.alu_rm(alu, size, dst, src)
+            else:
+                a.alu_rr(alu, size, dst, src)
         self.push(K_REG, dst, t)
 
     def int_mul(self, t: int) -> None:
@@ -215,8 +215,9 @@ class NumericOps:
                 self.gfree |= GBIT[lv]
         self.take_gpr(RDX)
         masm.divrem(a, kind, size, divisor, divisor_is_mem, check_zero, check_minus_one,
-                    self.trap_label(TRAP_INTEGER_DIVIDE_BY_ZERO, offset),
-                    self.trap_label(TRAP_INTEGER_OVERFLOW, offset))
+                    check_zero and self.trap_label(TRAP_INTEGER_DIVIDE_BY_ZERO, offset),
+                    kind == "div_s" and check_minus_one
+                    and self.trap_label(TRAP_INTEGER_OVERFLOW, offset))
         if rk == K_REG and divisor != SCRATCH:
             self.gfree |= GBIT[rv]
         if kind.startswith("div"):
@@ -252,19 +253,23 @@ class NumericOps:
             self.push(K_CONST, int(_CC_EVAL[cc](lv, rv, size)), I32)
             return
         ldepth, rdepth = depth, depth + 1
-        if lk == K_CONST or (rk == K_REG and lk != K_REG):
+        left = lv if lk == K_REG else self.cached(lv, t) if lk == K_LOCAL else -1
+        if lk == K_CONST or left < 0 and (rk == K_REG or rk == K_LOCAL
+                                          and self.cached(rv, t) >= 0):
             lk, lv, ldepth, rk, rv, rdepth = rk, rv, rdepth, lk, lv, ldepth
-            cc = SWAPPED_CC[cc]
+            cc = SWAPPED_CC[cc]  # a register (or cached local) on the left
+            left = lv if lk == K_REG else self.cached(lv, t) if lk == K_LOCAL else -1
         a = self.a
-        if lk == K_REG:
+        if left >= 0:
             is_mem, src = self.int_operand(rk, rv, t, rdepth)
             if is_mem is None:
-                a.alu_ri(ALU_CMP, size, lv, src)
+                a.alu_ri(ALU_CMP, size, left, src)
             elif is_mem:
-                a.alu_rm(ALU_CMP, size, lv, src)
+                a.alu_rm(ALU_CMP, size, left, src)
             else:
-                a.alu_rr(ALU_CMP, size, lv, src)
-            self.gfree |= GBIT[lv]
+                a.alu_rr(ALU_CMP, size, left, src)
+            if lk == K_REG:
+                self.gfree |= GBIT[lv]
             if rk == K_REG:
                 self.gfree |= GBIT[rv]
         else:  # left in memory; right is a constant or memory
@@ -289,11 +294,13 @@ class NumericOps:
             self.push(K_CONST, int(val == 0), I32)
             return
         size = INT_SIZE[t]
-        if kind == K_REG:
-            a.test_rr(size, val, val)
-            self.gfree |= GBIT[val]
+        is_mem, src = self.int_operand(kind, val, t, len(self.kinds))
+        if is_mem:
+            a.alu_mi(ALU_CMP, size, src, 0)
         else:
-            a.alu_mi(ALU_CMP, size, self.mem_of(kind, val, len(self.kinds)), 0)
+            a.test_rr(size, src, src)
+            if kind == K_REG:
+                self.gfree |= GBIT[val]
         self.push(K_FLAGS, CC_E, I32)
 
     def int_unary(self, name: str, t: int) -> None:
@@ -306,8 +313,9 @@ class NumericOps:
             _UNARY_EMIT[name](self.a, size, val, val, False)
             self.push(K_REG, val, t)
             return
+        is_mem, src = self.int_operand(kind, val, t, len(self.kinds))
         dst = self.alloc_gpr()
-        _UNARY_EMIT[name](self.a, size, dst, self.mem_of(kind, val, len(self.kinds)), True)
+        _UNARY_EMIT[name](self.a, size, dst, src, is_mem)
         self.push(K_REG, dst, t)
 
     def int_sign_extend(self, src_size: int, t: int) -> None:
@@ -328,8 +336,14 @@ class NumericOps:
         self.push(K_REG, dst, t)
 
     def op_i32_const(self, pos):
-        value, pos = read_signed(self.code, pos)
-        self.push(K_CONST, value & 0xFFFFFFFF, I32)
+        value = self.code[pos]
+        if value < 0x40:  # one-byte non-negative constant
+            pos += 1
+        else:
+            value, pos = read_signed(self.code, pos)
+        self.kinds.append(K_CONST)
+        self.vals.append(value & 0xFFFFFFFF)
+        self.types.append(I32)
         return pos
 
     def op_i64_const(self, pos):

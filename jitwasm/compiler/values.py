@@ -12,10 +12,23 @@ Each Wasm operand-stack entry is described by three parallel lists, `kinds`, `va
 Registers: a free set per class as a bitmask (GPRs in preference order, so the registers
 division and shifts need come last). A register is owned by at most one stack entry or by the
 instruction being compiled ("held": popped but not yet freed); `alloc_*` never returns a held
-register. When a class runs dry, the bottom-most register entry of that class is spilled.
+register. When a class runs dry, a cached local is dropped or else the bottom-most register
+entry of that class is spilled. Scans of the stack start at `floor`/`reg_floor` (below them
+every entry is spilled / not in a register), so deep stacks cost linear time.
 
-Frame slots are [rsp + off] with fixed offsets: locals first, then one 8-byte slot per stack
-depth. A value occupies its slot's low bytes (i32/f32: 4, i64/f64/refs: 8).
+Frame slots are [rsp + off] with fixed offsets: locals first, then one slot per stack depth,
+8 bytes each, or 16 in functions that may hold v128 values (`slot_size`). A value occupies its
+slot's low bytes (i32/f32: 4, i64/f64/refs: 8, v128: 16). A v128 constant's `val` is its 128
+bits; simd_moves.py holds the v128 moves.
+
+Local cache (write-through): a local's slot is always current, and a register may in addition
+hold its value (`cache[x]`), owned by the cache. local.set of a register value hands that
+register to the cache, local.tee of one turns the stack entry into a lazy read of the local;
+reads of a cached local use the register instead of memory. Because the slot stays current,
+dropping the cache never emits code: it is dropped where control flow merges (a loop header,
+else, the end of an if or of a block something branches to) and before calls, and a cache
+register is the first thing the allocator evicts. Whatever claims a fixed register (division,
+shifts, bulk memory) evicts it from the cache too.
 """
 
 from ..backend_x64 import masm
@@ -25,15 +38,17 @@ from ..backend_x64.masm_float import emit_f32_const, emit_f64_const
 from ..backend_x64.regs import R8, R9, R10, R12, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP
 from ..binary.types import F32, F64, I32, V128
 from ..errors import WasmError
+from .simd_moves import copy_v128, load_v128, load_v128_const, store_v128, store_v128_const
 
 K_STACK, K_REG, K_CONST, K_LOCAL, K_FLAGS = range(5)
 
 # Allocation order: general registers first, then those division (rax, rdx) and variable
-# shifts (rcx) need; rsi/rdi/r8/r9 early is harmless (calls spill everything anyway).
+# shifts (rcx) need; rsi/rdi/r8/r9 early is harmless (calls spill all registers anyway).
 GPR_ORDER = (RBX, RSI, RDI, R8, R9, R10, R12, RBP, RAX, RDX, RCX)
 GBIT = [0] * 16
 for _i, _r in enumerate(GPR_ORDER):
     GBIT[_r] = 1 << _i
+del _i, _r
 GPR_BY_BIT = {1 << i: r for i, r in enumerate(GPR_ORDER)}
 ALL_GPRS = (1 << len(GPR_ORDER)) - 1
 XMM_COUNT = 15  # xmm0-xmm14; xmm15 is masm.XSCRATCH
@@ -48,6 +63,8 @@ MASK = [0xFFFFFFFFFFFFFFFF] * 256
 MASK[I32] = MASK[F32] = 0xFFFFFFFF
 
 SLOT_SIZE = 8
+FREE_COUNT = bytes(bin(m).count("1") for m in range(ALL_GPRS + 1))
+_READ_CACHE_MIN_FREE = 4  # keep this many GPRs free when caching a local on a read
 
 
 class NotSupported(WasmError):
@@ -58,10 +75,22 @@ class ValueStack:
     """Value stack, register allocation and frame slots of one function being compiled."""
 
     # Set up by the function compiler: a (Assembler), locals' Mem operands, slot base offset.
-    def init_values(self, local_mems: list, slot_base: int) -> None:
+    def init_values(self, local_mems: list, local_types: tuple, slot_base: int,
+                    slot_size: int = SLOT_SIZE) -> None:
+        self.local_types = local_types
+        self.slot_size = slot_size
+        self.cache = [-1] * len(local_mems)  # register holding local x's value, or -1
+        self.gcache = 0  # GBIT mask of the GPRs the cache owns
+        self.xcache = 0  # mask of the XMMs the cache owns
+        self.cache_of_gpr = [-1] * 16  # the local each cache register holds
+        self.cache_of_xmm = [-1] * 16
         self.kinds = []
         self.vals = []
         self.types = []
+        # Scan bounds, so deep stacks cost no quadratic time: every entry below `floor` is
+        # K_STACK, every entry below `reg_floor` is not K_REG.
+        self.floor = 0
+        self.reg_floor = 0
         self.gfree = ALL_GPRS
         self.xfree = ALL_XMMS
         self.local_mems = local_mems
@@ -77,9 +106,9 @@ class ValueStack:
         mems = self.slot_mems
         if depth < len(mems):
             return mems[depth]
-        base = self.slot_base
+        base, size = self.slot_base, self.slot_size
         while len(mems) <= depth:
-            mems.append(Mem(RSP, None, 1, base + SLOT_SIZE * len(mems)))
+            mems.append(Mem(RSP, None, 1, base + size * len(mems)))
         self.nslots = len(mems)
         return mems[depth]
 
@@ -94,7 +123,10 @@ class ValueStack:
     def alloc_gpr(self) -> int:
         free = self.gfree
         if not free:
-            self.spill_bottom_reg(False)
+            if self.gcache:
+                self.uncache_gpr(GPR_BY_BIT[self.gcache & -self.gcache])
+            else:
+                self.spill_bottom_reg(False)
             free = self.gfree
         bit = free & -free
         self.gfree = free ^ bit
@@ -103,7 +135,10 @@ class ValueStack:
     def alloc_xmm(self) -> int:
         free = self.xfree
         if not free:
-            self.spill_bottom_reg(True)
+            if self.xcache:
+                self.uncache_xmm((self.xcache & -self.xcache).bit_length() - 1)
+            else:
+                self.spill_bottom_reg(True)
             free = self.xfree
         bit = free & -free
         self.xfree = free ^ bit
@@ -128,22 +163,25 @@ class ValueStack:
     def owner(self, reg: int, xmm: bool) -> int:
         """Index of the stack entry in `reg`, or -1."""
         kinds, vals, types = self.kinds, self.vals, self.types
-        for i in range(len(kinds) - 1, -1, -1):
+        for i in range(len(kinds) - 1, self.reg_floor - 1, -1):
             if kinds[i] == K_REG and vals[i] == reg and IS_FLOAT[types[i]] == xmm:
                 return i
         return -1
 
     def take_gpr(self, reg: int) -> None:
         """Hold GPR `reg` for the current instruction: free it of any stack entry (moved to
-        another register, or spilled when none is free). The caller must not hold it already."""
+        another register, or spilled when none is free) or cached local. The caller must not
+        hold it already."""
         bit = GBIT[reg]
+        if self.gcache & bit:
+            self.uncache_gpr(reg)
         if self.gfree & bit:
             self.gfree ^= bit
             return
         i = self.owner(reg, False)
         if i < 0:
             raise AssertionError(f"register {reg} is held by the current instruction")
-        if self.gfree:
+        if self.gfree or self.gcache:
             new = self.alloc_gpr()
             self.a.mov_rr(64, new, reg)
             self.vals[i] = new
@@ -151,13 +189,51 @@ class ValueStack:
             self.spill_entry(i)
             self.gfree ^= bit
 
+    def pop_to_registers(self, targets: tuple) -> None:
+        """Pop the top len(targets) integer entries into the GPRs `targets` (in order), which
+        the caller then holds; stack entries below that occupy a target are relocated."""
+        kinds, vals = self.kinds, self.vals
+        first = len(kinds) - len(targets)
+        for reg in targets:  # claim the free targets first, so relocation cannot pick them
+            if self.gcache & GBIT[reg]:
+                self.uncache_gpr(reg)
+            if self.gfree & GBIT[reg]:
+                self.gfree ^= GBIT[reg]
+        for reg in targets:
+            i = self.owner(reg, False)
+            if 0 <= i < first:
+                if self.gfree or self.gcache:
+                    new = self.alloc_gpr()
+                    self.a.mov_rr(64, new, reg)
+                    vals[i] = new
+                else:
+                    self.spill_entry(i)
+                    self.gfree ^= GBIT[reg]
+        sources = [self.pop() + (first + j,) for j in range(len(targets) - 1, -1, -1)][::-1]
+        moves = {}
+        for reg, (kind, val, _, _) in zip(targets, sources):
+            if kind == K_REG:
+                moves[reg] = val
+        if moves:
+            masm.parallel_move(self.a, moves, False)
+        for reg, (kind, val, t, depth) in zip(targets, sources):
+            if kind != K_REG:
+                self.load(kind, val, t, depth, reg)
+            elif val not in targets:
+                self.gfree |= GBIT[val]
+
     def spill_bottom_reg(self, xmm: bool) -> None:
         """Spill the bottom-most register entry of a class (frees one register)."""
         kinds, types = self.kinds, self.types
-        for i in range(len(kinds)):
-            if kinds[i] == K_REG and IS_FLOAT[types[i]] == xmm:
-                self.spill_entry(i)
-                return
+        other = -1  # the first register entry of the other class
+        for i in range(self.reg_floor, len(kinds)):
+            if kinds[i] == K_REG:
+                if IS_FLOAT[types[i]] == xmm:
+                    self.spill_entry(i)
+                    self.reg_floor = other if other >= 0 else i + 1
+                    return
+                if other < 0:
+                    other = i
         raise AssertionError("no register to spill: too many held registers")
 
     # ---- spilling ---------------------------------------------------------------------------
@@ -175,24 +251,46 @@ class ValueStack:
         self.kinds[i] = K_STACK
 
     def spill_all(self, keep_top: int = 0) -> None:
-        """Spill every entry except the top `keep_top` (block entries, calls)."""
+        """Spill every entry except the top `keep_top` (block entries: the values at a label
+        are all in their slots)."""
         kinds = self.kinds
-        for i in range(len(kinds) - keep_top):
+        end = len(kinds) - keep_top
+        for i in range(self.floor, end):
             if kinds[i] != K_STACK:
                 self.spill_entry(i)
+        if end > self.floor:
+            self.floor = end
+        if end > self.reg_floor:
+            self.reg_floor = end
 
     def spill_registers(self, keep_top: int = 0) -> None:
         """Spill the register entries except the top `keep_top` (before a call: every register
         is caller-saved; constants and locals stay valid across it)."""
         kinds = self.kinds
-        for i in range(len(kinds) - keep_top):
+        end = len(kinds) - keep_top
+        for i in range(self.reg_floor, end):
             if kinds[i] == K_REG:
                 self.spill_entry(i)
+        if end > self.reg_floor:
+            self.reg_floor = end
 
     def store_entry(self, kind: int, val: int, t: int, depth: int, dst: Mem) -> None:
         """Emit `[dst] = value of the entry` (which was at `depth`); the entry is unchanged."""
         a = self.a
-        if kind == K_REG:
+        if t == V128:
+            if kind == K_LOCAL:
+                reg = self.cached(val, t)
+                if reg >= 0:
+                    kind, val = K_REG, reg
+            if kind == K_CONST:
+                store_v128_const(a, dst, val)
+            elif kind == K_REG:
+                store_v128(a, dst, val)
+            else:
+                src = self.mem_of(kind, val, depth)
+                if src is not dst:
+                    copy_v128(a, dst, src)
+        elif kind == K_REG:
             if IS_FLOAT[t]:
                 (a.movss_mx if t == F32 else a.movsd_mx)(dst, val)
             else:
@@ -202,6 +300,11 @@ class ValueStack:
         elif kind == K_FLAGS:
             masm.flags_to_mem(a, dst, val)
         else:
+            if kind == K_LOCAL:
+                reg = self.cached(val, t)
+                if reg >= 0:
+                    self.store_entry(K_REG, reg, t, depth, dst)
+                    return
             src = self.mem_of(kind, val, depth)
             if src is not dst:
                 masm.copy_slot(a, dst, src)
@@ -211,10 +314,19 @@ class ValueStack:
     def load(self, kind: int, val: int, t: int, depth: int, dst: int) -> None:
         """Emit `dst = value of the entry` into a register of the type's class."""
         a = self.a
+        if kind == K_LOCAL:
+            reg = self.cached(val, t)
+            if reg >= 0:
+                kind, val = K_REG, reg
         if IS_FLOAT[t]:
             if kind == K_REG:
                 if val != dst:
                     a.movaps_xx(dst, val)
+            elif t == V128:
+                if kind == K_CONST:
+                    load_v128_const(a, dst, val)
+                else:
+                    load_v128(a, dst, self.mem_of(kind, val, depth))
             elif kind == K_CONST:
                 (emit_f32_const if t == F32 else emit_f64_const)(a, dst, val)
             else:
@@ -250,16 +362,26 @@ class ValueStack:
         if kind == K_FLAGS:
             masm.flags_to_reg(self.a, val, SCRATCH)
             return False, SCRATCH
+        if kind == K_LOCAL:
+            reg = self.cached(val, t)
+            if reg >= 0:
+                return False, reg
         return True, self.mem_of(kind, val, depth)
 
     # ---- push and pop -----------------------------------------------------------------------
 
     def pop(self):
         """Remove the top entry; returns (kind, val, type). A register stays held."""
-        kind = self.kinds.pop()
+        kinds = self.kinds
+        kind = kinds.pop()
         val = self.vals.pop()
         if kind == K_LOCAL:
             self.local_refs[val] -= 1
+        n = len(kinds)
+        if self.floor > n:
+            self.floor = n
+        if self.reg_floor > n:
+            self.reg_floor = n
         return kind, val, self.types.pop()
 
     def push(self, kind: int, val: int, t: int) -> None:
@@ -285,19 +407,99 @@ class ValueStack:
         masm.flags_to_reg(self.a, self.vals[-1], reg)
         self.kinds[-1] = K_REG
         self.vals[-1] = reg
+        if self.reg_floor >= len(self.kinds):
+            self.reg_floor = len(self.kinds) - 1
 
     def materialize_local(self, index: int) -> None:
         """Load every pending K_LOCAL entry of `index` (before the local is written)."""
         kinds, vals, types = self.kinds, self.vals, self.types
-        for i in range(len(kinds)):
+        for i in range(self.floor, len(kinds)):
             if kinds[i] == K_LOCAL and vals[i] == index:
                 reg = self.alloc(types[i])
                 self.load(K_LOCAL, index, types[i], i, reg)
                 kinds[i] = K_REG
                 vals[i] = reg
+                if i < self.reg_floor:
+                    self.reg_floor = i
         self.local_refs[index] = 0
 
     def check_no_leaks(self) -> None:
-        """With the stack empty every register must be free (catches ownership bugs)."""
-        if not self.kinds and (self.gfree != ALL_GPRS or self.xfree != ALL_XMMS):
+        """With the stack and cache empty every register must be free (catches ownership
+        bugs)."""
+        if self.kinds or self.gcache or self.xcache:
+            raise AssertionError("values left at the end of the function")
+        if self.gfree != ALL_GPRS or self.xfree != ALL_XMMS:
             raise AssertionError("register leaked by the compiler")
+
+    # ---- the local cache --------------------------------------------------------------------
+
+    def cached(self, index: int, t: int) -> int:
+        """The register caching local `index` for a read as type `t`, or -1 (an entry retyped
+        by a reinterpretation or wrap reads the slot instead)."""
+        reg = self.cache[index]
+        if reg >= 0 and self.local_types[index] == t:
+            return reg
+        return -1
+
+    def cache_for_read(self, index: int, t: int) -> int:
+        """The register caching local `index` (read as `t`); an uncached integer local is loaded
+        into a new cache register while registers are plentiful (for addresses: the next access
+        then needs no load). -1: read the slot."""
+        reg = self.cache[index]
+        if reg < 0:
+            if FREE_COUNT[self.gfree] < _READ_CACHE_MIN_FREE or IS_FLOAT[t] \
+                    or self.local_types[index] != t:
+                return -1
+            reg = self.alloc_gpr()
+            self.a.mov_rm(INT_SIZE[t], reg, self.local_mems[index])
+            self.cache_local(index, reg)
+            return reg
+        return reg if self.local_types[index] == t else -1
+
+    def cache_local(self, index: int, reg: int) -> None:
+        """Hand the held register `reg` (holding local `index`'s new value) to the cache."""
+        self.uncache_local(index)
+        self.cache[index] = reg
+        if IS_FLOAT[self.local_types[index]]:
+            self.xcache |= 1 << reg
+            self.cache_of_xmm[reg] = index
+        else:
+            self.gcache |= GBIT[reg]
+            self.cache_of_gpr[reg] = index
+
+    def uncache_local(self, index: int) -> None:
+        reg = self.cache[index]
+        if reg >= 0:
+            if IS_FLOAT[self.local_types[index]]:
+                self.uncache_xmm(reg)
+            else:
+                self.uncache_gpr(reg)
+
+    def uncache_gpr(self, reg: int) -> None:
+        bit = GBIT[reg]
+        self.gcache &= ~bit
+        self.gfree |= bit
+        self.cache[self.cache_of_gpr[reg]] = -1
+
+    def uncache_xmm(self, reg: int) -> None:
+        bit = 1 << reg
+        self.xcache &= ~bit
+        self.xfree |= bit
+        self.cache[self.cache_of_xmm[reg]] = -1
+
+    def uncache_all(self) -> None:
+        """Forget every cached local (no code: the slots are current)."""
+        cache = self.cache
+        bits = self.gcache
+        while bits:
+            bit = bits & -bits
+            bits ^= bit
+            cache[self.cache_of_gpr[GPR_BY_BIT[bit]]] = -1
+        bits = self.xcache
+        while bits:
+            bit = bits & -bits
+            bits ^= bit
+            cache[self.cache_of_xmm[bit.bit_length() - 1]] = -1
+        self.gfree |= self.gcache
+        self.xfree |= self.xcache
+        self.gcache = self.xcache = 0

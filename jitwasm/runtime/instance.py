@@ -38,13 +38,22 @@ _NUMERIC_CONSTS = {op.I32_CONST: 0xFFFFFFFF, op.I64_CONST: _MASK64, op.F32_CONST
                    op.F64_CONST: _MASK64, op.V128_CONST: (1 << 128) - 1}
 
 
-def compile_functions(info: ModuleInfo):
-    """The compiler's output for `info`, or None for a module without function bodies."""
+def compile_functions(info: ModuleInfo, options=None):
+    """The compiler's output for `info`, or None for a module without function bodies.
+    `options`: a compiler.options.CompileOptions (None: the defaults)."""
     if not info.codes:
         return None
     from ..compiler import compile_module
 
-    return compile_module(info)
+    if options is None:
+        from ..compiler.lazy import default_options
+
+        options = default_options()
+    if options.lazy:
+        from ..compiler.lazy import compile_lazy
+
+        return compile_lazy(info, options)
+    return compile_module(info, options=options)
 
 
 class Module:
@@ -63,6 +72,13 @@ class Module:
         self.info = decode_module(bytes(wasm))
         self.facts = validate_module(self.info)
         self.compiled = compile(self.info)
+
+    @classmethod
+    def from_compiled(cls, info: ModuleInfo, compiled) -> "Module":
+        """A module whose code was compiled earlier (the code cache): not validated again."""
+        module = cls.__new__(cls)
+        module.info, module.facts, module.compiled = info, None, compiled
+        return module
 
     @property
     def name(self) -> str | None:

@@ -128,6 +128,7 @@ class CodeRegistry:
         self._table = None
         self._publish(self._new_table(capacity))
         self._free: list[int] = []
+        self._dead: list[int] = []  # slots unregistered but not yet reaped (see unregister)
         self._entries: dict[int, tuple] = {}  # slot -> (start, end, weakref to owner)
         self._sorted: list | None = None  # [(start, end, slot)] by start, rebuilt on demand
 
@@ -149,6 +150,7 @@ class CodeRegistry:
     def register(self, start: int, end: int, owner) -> int:
         """Make [start, end) a jitwasm code range owned by `owner`; return its slot."""
         with self._lock:
+            self._reap()
             ref = weakref.ref(owner)
             table = self._table
             if self._free:
@@ -170,18 +172,31 @@ class CodeRegistry:
             return slot
 
     def unregister(self, slot: int) -> None:
+        """Kill the native entry now; forget the Python side at the next `_reap`.
+
+        Finalizers call this from inside any allocation, including one in the middle of
+        `find` or `register` on this very thread (the lock is reentrant), so it must not touch
+        the dict those may be iterating: it only clears native cells and appends to a list.
+        """
         with self._lock:
             for table in self._tables:
                 if 2 + 2 * slot < len(table):
                     table[3 + 2 * slot] = 0  # dead from here on
                     table[2 + 2 * slot] = 0
+            self._dead.append(slot)
+
+    def _reap(self) -> None:
+        dead = self._dead
+        while dead:
+            slot = dead.pop()
             self._entries.pop(slot, None)
-            self._sorted = None
             self._free.append(slot)
+            self._sorted = None
 
     def find(self, pc: int):
         """(owner, offset of pc inside it) for a registered PC, else None."""
         with self._lock:
+            self._reap()
             ranges = self._sorted
             if ranges is None:
                 ranges = sorted((start, end, slot) for slot, (start, end, _) in

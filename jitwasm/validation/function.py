@@ -1,29 +1,53 @@
 """The function-body validator: the spec's validation algorithm in one tight loop.
 
-The operand stack is a list of valtype ints. `UNKNOWN` (0) stands for a value popped from the
-polymorphic stack of unreachable code. Every open block also leaves a `_BARRIER` (-1) on the
-operand stack below its values: no type equals it, so the common checks ("is the top an i32?",
-"are the top n values exactly these types?") need no separate comparison with the frame's
-height. The control stack holds one list per open block:
-`[kind, params, results, height, unreachable, label_types]`, where `height` is the index just
-above the block's barrier; the current frame's `height` and `unreachable` live in locals.
+Decoding follows the spec's reference decoder: a body is read instruction by instruction, not
+bounded by its declared size, and its final `end` must land exactly on that size ("section
+size mismatch" otherwise); running out of module is "unexpected end of section or function".
 
-Speed: single-byte opcodes dispatch on a small "kind" table in frequency order; an op with a
-fixed signature checks the top of the stack with one slice compare against its parameter list
-and replaces it with its results. Only a mismatch (an UNKNOWN entry, the polymorphic base, a
-real type error) takes the slow path `_pop_vals`, which is the spec's `pop_val` exactly.
-Opcode facts (signatures, alignments, lane counts) come from `binary.opcodes`.
+The operand stack is a preallocated list of valtype ints with `sp` the index of its top entry.
+`UNKNOWN` (0) stands for a value popped from the polymorphic stack of unreachable code. Every
+open block leaves a `_BARRIER` (-1) on the stack below its values: no type equals it, so the
+common checks ("is the top an i32?", "are the top two i32?") need no separate comparison
+with the frame's base. The control stack is a preallocated list of one list per open block,
+`[kind, params, results, base, unreachable, label_types]` where `base` is the index of the
+block's barrier, with `depth` the index of the current frame; the current frame's `base` and
+`unreachable` live in locals.
+
+Speed: this loop is most of the time of loading a module, and CPython 3.11 prices it per
+bytecode and per int allocated, so:
+
+- The body is read through one bytes iterator (`for b in it`, immediates with `next`): no
+  position arithmetic, which would allocate an int per byte. Positions are recovered from the
+  iterator (`leb128.iter_position`) for the rare long immediates and for errors.
+- Stack slots are addressed with non-negative indices (`stack[sp]`, `ctrls[depth]`), which
+  CPython's specialised list subscripts handle inline; a push is `sp += 1; stack[sp] = t`
+  into room made up front. An instruction pushes at most one value and takes at least one
+  byte, so `slack` = body size suffices between the multi-value pushes, which make room
+  again (`_push_vals`); running out of room means the reading went past the body's end.
+- After `local.get` and `i32.const`, single-byte opcodes dispatch on a per-opcode "kind" in
+  a tree of range tests; numeric ops and memory accesses are grouped by stack shape and
+  check the top of the stack with one or two int compares against per-opcode type lists.
+- `i32.const` reads one opcode ahead: followed by an i32 binary op (the most common pair:
+  address arithmetic, compares with constants) both are typed in one step.
+
+Only a mismatch (an UNKNOWN entry, the polymorphic base, a real type error) takes the slow
+path `_pop_vals`, which is the spec's `pop_vals` exactly. Opcode facts (signatures,
+alignments, lane counts) come from `binary.opcodes`.
 """
 
 from typing import NamedTuple
 
 from ..binary import opcodes as op
-from ..binary.leb128 import read_s32, read_s33, read_s64, read_u32
+from ..binary.decoder import (
+    BODY_FRAME, END_OF_SECTION, check_body_well_formed, instruction_start,
+)
+from ..binary.leb128 import (
+    iter_position, next_skip_s32, next_skip_u32, next_u32, read_s33, read_s64,
+)
 from ..binary.types import (
     EXTERNREF, F32, F64, FUNCREF, I32, I64, NUM_TYPES, V128, VALUE_TYPES,
 )
 from ..errors import DecodeError, ValidationError
-from .wellformed import check_well_formed, instruction_start
 
 UNKNOWN = 0
 _BARRIER = -1
@@ -32,8 +56,8 @@ _NON_REF = frozenset(NUM_TYPES | {V128, UNKNOWN})
 _I32 = [I32]
 _EMPTY = []  # shared, never mutated
 
-# Frame kinds (the opcode that opened the frame; FUNC for the body itself).
-_FUNC, _IF, _ELSE = -1, 0x04, 0x05
+# Frame kinds: the opcode that opened the frame (BODY_FRAME for the body itself).
+_IF, _ELSE = op.IF, op.ELSE
 
 
 class FuncFacts(NamedTuple):
@@ -45,6 +69,10 @@ class FuncFacts(NamedTuple):
     grows_memory: bool    # contains memory.grow
 
 
+# NamedTuple construction without the generated Python-level __new__ (once per function).
+_tuple_new = tuple.__new__
+
+
 class _Invalid(Exception):
     """A typing error inside the loop; converted to ValidationError with function and offset."""
 
@@ -53,26 +81,35 @@ class _Malformed(Exception):
     """A binary-format error inside the loop; converted to DecodeError with its offset."""
 
 
-# Dispatch kinds of single-byte opcodes (K_OTHER: the rare ones, handled by a plain chain).
-(K_OTHER, K_SIMPLE, K_I32_CONST, K_LOCAL_SET, K_LOCAL_TEE, K_MEMOP, K_END, K_BR_IF, K_BLOCK,
- K_BR, K_CALL, K_GLOBAL_GET) = range(12)
+# Dispatch kinds of single-byte opcodes other than i32.const and local.get (which the loop
+# tests first), numbered for the loop's tree of range tests: the kinds of a group are
+# contiguous, the most frequent groups first. K_OTHER: the rare ones, a plain chain on the
+# opcode byte.
+(K_MEMORY, K_END, K_BR_IF, K_BLOCK, K_LOCAL_SET, K_LOCAL_TEE, K_I32_BINOP, K_BR, K_CALL,
+ K_I32_UNOP, K_BINOP, K_UNOP, K_GLOBAL_GET, K_OTHER) = range(14)
 _KIND_BY_OPCODE = {
-    op.I32_CONST: K_I32_CONST, op.LOCAL_SET: K_LOCAL_SET, op.LOCAL_TEE: K_LOCAL_TEE,
-    op.END: K_END, op.BR_IF: K_BR_IF, op.BLOCK: K_BLOCK, op.LOOP: K_BLOCK, op.IF: K_BLOCK,
-    op.BR: K_BR, op.CALL: K_CALL, op.GLOBAL_GET: K_GLOBAL_GET,
+    op.LOCAL_SET: K_LOCAL_SET, op.LOCAL_TEE: K_LOCAL_TEE, op.END: K_END, op.BR_IF: K_BR_IF,
+    op.BLOCK: K_BLOCK, op.LOOP: K_BLOCK, op.IF: K_BLOCK, op.BR: K_BR, op.CALL: K_CALL,
+    op.GLOBAL_GET: K_GLOBAL_GET,
 }
 
 
 def _tables():
     """Per-opcode dispatch data derived from the opcode table.
 
-    sigs[b] for K_SIMPLE is (params, results, -len(params)); for K_MEMOP it is
-    (params, results, -len(params), natural alignment). Params are bottom-to-top lists, so
-    `stack[-n:] == params` checks them in one compare.
+    For single-byte ops: `kinds[b]`; `args[b]` the operand type of a unary/binary op or the
+    stored type of a store; `results[b]` the result type of a unary/binary op or a load (0
+    for a store); `aligns[b]` the natural alignment of a memory access; `sigs[b]` (params,
+    results) as bottom-to-top lists for the slow path. Prefixed (0xFC/0xFD) ops with a fixed
+    signature map to (imm kind, params, results, align, lanes). Lists rather than bytes:
+    indexing a list is the faster lookup.
     """
     kinds = [K_OTHER] * 256
+    args = [0] * 256
+    results = [0] * 256
+    aligns = [0] * 256
     sigs = [None] * 256
-    prefixed = {}  # 0xFC/0xFD ops with a fixed signature: (imm kind, params, results, align, lanes)
+    prefixed = {}
     for code, info in op.OPCODES.items():
         if code in _KIND_BY_OPCODE:
             kinds[code] = _KIND_BY_OPCODE[code]
@@ -80,359 +117,483 @@ def _tables():
         if info.sig is None:
             continue
         params = list(reversed(info.sig[0]))
-        results = list(info.sig[1])
+        pushes = list(info.sig[1])
         if code >= 0x100:
-            prefixed[code] = (info.imm, params, results, info.align, info.lanes)
-        elif info.imm == op.IMM_NONE and params:
-            kinds[code] = K_SIMPLE
-            sigs[code] = (params, results, -len(params))
-        elif info.imm == op.IMM_MEMARG:
-            kinds[code] = K_MEMOP
-            sigs[code] = (params, results, -len(params), info.align)
-    return bytes(kinds), sigs, prefixed
+            prefixed[code] = (info.imm, params, pushes, info.align, info.lanes)
+            continue
+        if not params or info.imm not in (op.IMM_NONE, op.IMM_MEMARG):
+            continue  # nop, constants, memory.size/grow: handled in the loop by opcode
+        sigs[code] = (params, pushes)
+        if info.imm == op.IMM_MEMARG:
+            kinds[code] = K_MEMORY
+            aligns[code] = info.align
+            if pushes:                       # load: [i32] -> [t]
+                results[code] = pushes[0]
+            else:                            # store: [i32 t] -> []
+                args[code] = params[1]
+            continue
+        if len(pushes) != 1 or len(set(params)) != 1:
+            raise ValueError(f"no dispatch kind for {info.name}")  # the table changed
+        args[code] = params[0]
+        results[code] = pushes[0]
+        i32_only = params[0] == pushes[0] == I32
+        if len(params) == 2:
+            kinds[code] = K_I32_BINOP if i32_only else K_BINOP
+        else:
+            kinds[code] = K_I32_UNOP if i32_only else K_UNOP
+    # Without a memory every access is "unknown memory": send them to the rare chain.
+    no_memory = [K_OTHER if k == K_MEMORY else k for k in kinds]
+    return kinds, no_memory, args, results, aligns, sigs, prefixed
 
 
-_KINDS, _SIGS, _PREFIXED = _tables()
+_KINDS, _KINDS_NO_MEMORY, _ARGS, _RESULTS, _ALIGNS, _SIGS, _PREFIXED = _tables()
+_MEMORY_ACCESSES = frozenset(b for b in range(256) if _KINDS[b] == K_MEMORY)
 
 
-def _pop_vals(stack, height, unreachable, types):
-    """The spec's pop_vals: pop `types` (bottom-to-top); return the actual values popped
-    (UNKNOWN where the polymorphic stack supplied one)."""
+# ---------------------------------------------------------------------------------------
+# Slow paths of the operand stack
+
+
+def _pop_vals(stack, sp, base, unreachable, types):
+    """The spec's pop_vals on stack[base + 1..sp]: pop `types` (bottom-to-top). Returns the
+    new sp and the actual values popped (UNKNOWN where the polymorphic stack supplied one)."""
     n = len(types)
-    top = len(stack) - n
-    if top >= height and stack[top:] == types:
-        del stack[top:]
-        return types
+    if sp - n >= base and stack[sp - n + 1:sp + 1] == types:
+        return sp - n, types
     popped = [UNKNOWN] * n
     for i in range(n - 1, -1, -1):
         expect = types[i]
-        if len(stack) == height:
+        if sp <= base:
             if not unreachable:
                 raise _Invalid("type mismatch")
             continue
-        actual = stack.pop()
+        actual = stack[sp]
         if actual != expect and actual != UNKNOWN and expect != UNKNOWN:
             raise _Invalid("type mismatch")
         popped[i] = actual
-    return popped
+        sp -= 1
+    return sp, popped
 
 
-def _pop_any(stack, height, unreachable):
-    if len(stack) > height:
-        return stack.pop()
+def _push_vals(stack, sp, types, slack):
+    """Push `types` (bottom-to-top); return the new sp. Keeps `slack` free slots above it, the
+    room single pushes count on."""
+    n = len(types)
+    stack[sp + 1:sp + 1 + n] = types
+    sp += n
+    if len(stack) <= sp + slack:
+        stack.extend([UNKNOWN] * (sp + slack + 1 - len(stack)))
+    return sp
+
+
+def _retype(stack, sp, base, unreachable, pops, pushes, slack):
+    """Pop `pops`, push `pushes` (the slow path of every fixed-signature op); return sp."""
+    sp = _pop_vals(stack, sp, base, unreachable, pops)[0]
+    return _push_vals(stack, sp, pushes, slack)
+
+
+def _pop_any(stack, sp, base, unreachable):
+    """Pop one value of any type: (value, new sp)."""
+    if sp > base:
+        return stack[sp], sp - 1
     if unreachable:
-        return UNKNOWN
+        return UNKNOWN, sp
     raise _Invalid("type mismatch")
 
 
-def _block_type(code, pos, types):
-    """Decode a non-empty block type at `pos`: (params, results, new_pos)."""
-    b = code[pos]
-    if b in VALUE_TYPES:
-        return _EMPTY, [b], pos + 1
-    index, pos = read_s33(code, pos)
+def _open_with_params(stack, sp, base, unreachable, params, slack):
+    """Enter a block whose type takes `params`: check them and slide them above a new
+    barrier. Returns (sp, base of the new frame: the index of its barrier)."""
+    sp = _retype(stack, sp, base, unreachable, params, params, slack)
+    base = sp - len(params) + 1
+    stack[base + 1:sp + 2] = stack[base:sp + 1]
+    stack[base] = _BARRIER
+    return _push_vals(stack, sp + 1, _EMPTY, slack), base
+
+
+# ---------------------------------------------------------------------------------------
+# Immediates: read from the iterator over `code` (positions, where a reader needs one, come
+# from the iterator)
+
+
+def _local_index(code, it, first, nlocals) -> int:
+    """A local index whose first byte `first` `it` has just returned, when that byte alone
+    did not name a local (a multi-byte index, or an unknown local)."""
+    idx = first if first < 0x80 else next_u32(it, first, code)
+    if idx >= nlocals:
+        raise _Invalid("unknown local")
+    return idx
+
+
+def _u32(code, it) -> int:
+    b = next(it)
+    return b if b < 0x80 else next_u32(it, b, code)
+
+
+def _skip_bytes(code, it, n: int) -> None:
+    """Skip `n` bytes (past the end of `code`, the next read raises StopIteration)."""
+    it.__setstate__(iter_position(code, it) + n)
+
+
+def _block_type(code, it, first, types):
+    """A block type other than empty, whose first byte `first` `it` has just returned:
+    (params, results)."""
+    if first in VALUE_TYPES:
+        return _EMPTY, [first]
+    index, pos = read_s33(code, iter_position(code, it) - 1)
+    it.__setstate__(pos)
     if index < 0:
         raise _Malformed("malformed value type")
     if index >= len(types):
         raise _Invalid("unknown type")
-    params, results = types[index]
-    return params, results, pos
+    return types[index]
 
 
-def _read_zero(code, pos):
-    if code[pos] != 0:
+def _zero_byte(it) -> None:
+    if next(it) != 0:
         raise _Malformed("zero byte expected")
-    return pos + 1
 
 
-def _u32(code, pos):
-    """read_u32 unrolled for the 3- to 5-byte encodings that dominate its slow path (linkers
-    pad relocated indices and offsets to 5 bytes). Anything irregular (too long, too large,
-    truncated) is re-read by leb128.read_u32, which owns the rules and the messages."""
-    try:
-        b = code[pos]
-        if b < 0x80:
-            return b, pos + 1
-        result = b & 0x7F
-        b = code[pos + 1]
-        if b < 0x80:
-            return result | b << 7, pos + 2
-        result |= (b & 0x7F) << 7
-        b = code[pos + 2]
-        if b < 0x80:
-            return result | b << 14, pos + 3
-        result |= (b & 0x7F) << 14
-        b = code[pos + 3]
-        if b < 0x80:
-            return result | b << 21, pos + 4
-        b = code[pos + 4]
-        if b < 0x10:
-            return result | (code[pos + 3] & 0x7F) << 21 | b << 28, pos + 5
-    except IndexError:
-        pass
-    return read_u32(code, pos)
-
-
-def _skip_s32(code, pos):
-    """Position after an s32 LEB (value not needed); irregular ones go to leb128.read_s32."""
-    try:
-        if code[pos + 1] < 0x80:
-            return pos + 2
-        if code[pos + 2] < 0x80:
-            return pos + 3
-        if code[pos + 3] < 0x80:
-            return pos + 4
-        b = code[pos + 4]
-        if b < 0x08 or 0x78 <= b < 0x80:  # the unused high bits must extend the sign bit
-            return pos + 5
-    except IndexError:
-        pass
-    return read_s32(code, pos)[1]
+# ---------------------------------------------------------------------------------------
+# The loop
 
 
 def validate_function(ctx, func_index: int, body, params: list, results: list) -> FuncFacts:
-    """Validate one function body; raise DecodeError/ValidationError, return its FuncFacts."""
-    base = body.code_start
-    code = ctx.data[base:body.end]
-    ncode = len(code)
+    """Validate one function body; raise DecodeError/ValidationError, return its FuncFacts.
+
+    Offsets in errors are module offsets (the body is read in place from `ctx.data`)."""
+    code = ctx.data
+    start = body.code_start
+    end = body.end
+    it = iter(code)
+    it.__setstate__(start)
+    next_ = next
     locals_ = params + list(body.locals)
     nlocals = len(locals_)
+    nshort = nlocals if nlocals < 0x80 else 0x80  # a one-byte index below this is in range
     types = ctx.types
     funcs = ctx.funcs
     nfuncs = len(funcs)
     globals_ = ctx.globals
     tables = ctx.tables
     has_memory = ctx.num_memories > 0
-    kinds = _KINDS
+    kinds = _KINDS if has_memory else _KINDS_NO_MEMORY
+    args = _ARGS
+    rtypes = _RESULTS
+    aligns = _ALIGNS
     sigs = _SIGS
-    _len = len
     i32 = I32
     barrier = _BARRIER
-    k_simple, k_i32_const, k_local_set, k_local_tee, k_memop, k_end, k_br_if, k_block = (
-        K_SIMPLE, K_I32_CONST, K_LOCAL_SET, K_LOCAL_TEE, K_MEMOP, K_END, K_BR_IF, K_BLOCK)
-    k_br, k_call, k_global_get = K_BR, K_CALL, K_GLOBAL_GET
+    empty = _EMPTY
+    (k_memory, k_br_if, k_local_set, k_local_tee, k_i32_binop, k_br, k_call, k_binop, k_unop,
+     k_other) = (K_MEMORY, K_BR_IF, K_LOCAL_SET, K_LOCAL_TEE, K_I32_BINOP, K_BR, K_CALL, K_BINOP,
+                 K_UNOP, K_OTHER)
 
-    stack = [barrier]
-    push = stack.append
-    frame = [_FUNC, _EMPTY, results, 1, False, results]
-    ctrls = [frame]
-    nctrl = 1          # len(ctrls), also the number of barriers on the stack
-    height = 1
+    slack = end - start + 2
+    stack = [UNKNOWN] * (slack + 1)
+    stack[0] = barrier
+    sp = 0             # index of the top entry
+    frame = [BODY_FRAME, _EMPTY, results, 0, False, results]
+    ctrls = [None] * (slack // 2 + 2)  # a block opener takes 2 bytes or more
+    ctrls[0] = frame
+    depth = 0          # index of the current frame in ctrls (= barriers on the stack - 1)
+    base = 0           # index of the current frame's barrier on the stack
     unreachable = False
-    high = 1           # max over time of len(stack) - nctrl, plus the current nctrl
-    max_depth = 1
+    high = 0           # max over time of sp - depth, plus the current depth
     has_calls = uses_memory = grows_memory = False
-    pos = 0
     try:
-        while True:
-            b = code[pos]
-            pos += 1
+        for b in it:
+            while b == 0x41:  # i32.const, reading the next opcode ahead (maybe i32.const)
+                if next_(it) >= 0x80:
+                    next_skip_s32(it, code)
+                b = next_(it)
+                if kinds[b] == k_i32_binop and stack[sp] == i32:
+                    # The binary op pops this constant and the i32 below it and pushes an
+                    # i32: the stack is as before, one entry higher for a moment.
+                    if sp >= high:
+                        high = sp + 1
+                    b = next_(it)
+                else:
+                    sp += 1
+                    stack[sp] = i32
+                    if sp > high:
+                        high = sp
 
             if b == 0x20:  # local.get
-                idx = code[pos]
-                if idx < 0x80:
-                    pos += 1
-                else:
-                    idx, pos = _u32(code, pos)
-                if idx >= nlocals:
-                    raise _Invalid("unknown local")
-                push(locals_[idx])
-                if _len(stack) > high:
-                    high = _len(stack)
+                idx = next_(it)
+                if idx >= nshort:
+                    idx = _local_index(code, it, idx, nlocals)
+                sp += 1
+                stack[sp] = locals_[idx]
+                if sp > high:
+                    high = sp
                 continue
 
+            # The other frequent kinds, in a tree of range tests. Each test is written so that
+            # its conditional jump is short (`if k >= X: pass` / `else:` subtree): CPython 3.11
+            # cannot specialise a compare whose jump needs EXTENDED_ARG (over 255 code units).
             k = kinds[b]
-            if k == k_simple:
-                pops, pushes, neg = sigs[b]
-                if stack[neg:] == pops:
-                    stack[neg:] = pushes
+            if k >= k_local_set:
+                pass
+            else:  # memory access, end, br_if, block
+                if k >= k_br_if:
+                    pass
                 else:
-                    _pop_vals(stack, height, unreachable, pops)
-                    stack += pushes
-                continue
+                    if k == k_memory:  # loads and stores
+                        natural = aligns[b]
+                        align = next_(it)
+                        if align > natural:
+                            if align >= 0x80:
+                                align = next_u32(it, align, code)
+                            if align > natural:
+                                raise _Invalid("alignment must not be larger than natural")
+                        if next_(it) >= 0x80:  # offset
+                            next_skip_u32(it, code)
+                        uses_memory = True
+                        t = rtypes[b]
+                        if t:  # load: [i32] -> [t]
+                            if stack[sp] == i32:
+                                stack[sp] = t
+                            else:
+                                sp = _pop_vals(stack, sp, base, unreachable, _I32)[0] + 1
+                                stack[sp] = t
+                        elif stack[sp] == args[b] and stack[sp - 1] == i32:
+                            sp -= 2  # store: [i32 t] -> []
+                        else:
+                            sp = _pop_vals(stack, sp, base, unreachable, sigs[b][0])[0]
+                        continue
 
-            if k == k_i32_const:
-                if code[pos] < 0x80:
-                    pos += 1
-                else:
-                    pos = _skip_s32(code, pos)
-                push(i32)
-                if _len(stack) > high:
-                    high = _len(stack)
-                continue
+                    # end
+                    fresults = frame[2]
+                    if fresults or sp != base:
+                        if stack[base + 1:sp + 1] != fresults:
+                            sp = _pop_vals(stack, sp, base, unreachable, fresults)[0]
+                            if sp != base:
+                                raise _Invalid("type mismatch")
+                            sp = _push_vals(stack, sp, fresults, slack)
+                            if sp > high:
+                                high = sp
+                        # Drop the block's barrier: its results slide down one slot.
+                        stack[base:sp] = stack[base + 1:sp + 1]
+                    if frame[0] == _IF and frame[1] != fresults:
+                        raise _Invalid("type mismatch")  # `if` without `else`: [t*] -> [t*]
+                    if not depth:
+                        if iter_position(code, it) != end:
+                            raise _Malformed("section size mismatch")
+                        break
+                    sp -= 1
+                    high -= 1
+                    depth -= 1
+                    frame = ctrls[depth]
+                    base = frame[3]
+                    unreachable = frame[4]
+                    continue
 
-            if k == k_local_set:
-                idx = code[pos]
-                if idx < 0x80:
-                    pos += 1
-                else:
-                    idx, pos = _u32(code, pos)
-                if idx >= nlocals:
-                    raise _Invalid("unknown local")
-                t = locals_[idx]
-                if stack[-1] == t:
-                    del stack[-1]
-                else:
-                    _pop_vals(stack, height, unreachable, [t])
-                continue
-
-            if k == k_local_tee:
-                idx = code[pos]
-                if idx < 0x80:
-                    pos += 1
-                else:
-                    idx, pos = _u32(code, pos)
-                if idx >= nlocals:
-                    raise _Invalid("unknown local")
-                t = locals_[idx]
-                if stack[-1] != t:
-                    _pop_vals(stack, height, unreachable, [t])
-                    push(t)
-                continue
-
-            if k == k_memop:  # loads and stores
-                align = code[pos]
-                if align < 0x80:
-                    pos += 1
-                else:
-                    align, pos = _u32(code, pos)
-                if code[pos] < 0x80:
-                    pos += 1
-                else:
-                    pos = _u32(code, pos)[1]
-                pops, pushes, neg, natural = sigs[b]
-                if align > natural:
-                    raise _Invalid("alignment must not be larger than natural")
-                if not has_memory:
-                    raise _Invalid("unknown memory")
-                uses_memory = True
-                if stack[neg:] == pops:
-                    stack[neg:] = pushes
-                else:
-                    _pop_vals(stack, height, unreachable, pops)
-                    stack += pushes
-                continue
-
-            if k == k_end:
-                fresults = frame[2]
-                if stack[height:] != fresults:
-                    _pop_vals(stack, height, unreachable, fresults)
-                    if _len(stack) != height:
-                        raise _Invalid("type mismatch")
-                    stack += fresults
-                    if _len(stack) > high:
-                        high = _len(stack)
-                if frame[0] == _IF and frame[1] != fresults:
-                    raise _Invalid("type mismatch")  # `if` without `else` must be [t*] -> [t*]
-                nctrl -= 1
-                if not nctrl:
-                    if pos != ncode:
-                        raise _Malformed("section size mismatch")
-                    break
-                high -= 1
-                del stack[height - 1]  # the block's barrier
-                del ctrls[-1]
-                frame = ctrls[-1]
-                height = frame[3]
-                unreachable = frame[4]
-                continue
-
-            if k == k_br_if:
-                idx = code[pos]
-                if idx < 0x80:
-                    pos += 1
-                else:
-                    idx, pos = _u32(code, pos)
-                if idx >= nctrl:
-                    raise _Invalid("unknown label")
-                if stack[-1] == i32:
-                    del stack[-1]
-                else:
-                    _pop_vals(stack, height, unreachable, _I32)
-                labels = ctrls[-1 - idx][5]
-                if labels and stack[_len(stack) - _len(labels):] != labels:
-                    _pop_vals(stack, height, unreachable, labels)
-                    stack += labels
-                continue
-
-            if k == k_block:  # block, loop, if
-                if code[pos] == 0x40:
-                    bparams = bresults = _EMPTY
-                    pos += 1
-                else:
-                    bparams, bresults, pos = _block_type(code, pos, types)
-                if b == 0x04:
-                    if stack[-1] == i32:
-                        del stack[-1]
+                if k == k_br_if:
+                    idx = next_(it)
+                    if idx >= 0x80:
+                        idx = next_u32(it, idx, code)
+                    if idx > depth:
+                        raise _Invalid("unknown label")
+                    if stack[sp] == i32:
+                        sp -= 1
                     else:
-                        _pop_vals(stack, height, unreachable, _I32)
-                if bparams:
-                    if stack[_len(stack) - _len(bparams):] != bparams:
-                        _pop_vals(stack, height, unreachable, bparams)
-                        stack += bparams
-                    height = _len(stack) - _len(bparams)
-                    stack.insert(height, barrier)
-                    height += 1
+                        sp = _pop_vals(stack, sp, base, unreachable, _I32)[0]
+                    labels = ctrls[depth - idx][5]
+                    if labels:
+                        sp = _retype(stack, sp, base, unreachable, labels, labels, slack)
+                    continue
+
+                # block, loop, if
+                bt = next_(it)
+                if bt == 0x40:
+                    bparams = bresults = empty
                 else:
-                    push(barrier)
-                    height = _len(stack)
+                    bparams, bresults = _block_type(code, it, bt, types)
+                if b == 0x04:
+                    if stack[sp] == i32:
+                        sp -= 1
+                    else:
+                        sp = _pop_vals(stack, sp, base, unreachable, _I32)[0]
+                if bparams:
+                    sp, base = _open_with_params(stack, sp, base, unreachable, bparams,
+                                                   slack)
+                    if sp > high:
+                        high = sp
+                else:
+                    sp += 1
+                    stack[sp] = barrier
+                    base = sp
                 unreachable = False
-                frame = [b, bparams, bresults, height, False,
+                frame = [b, bparams, bresults, base, False,
                          bparams if b == 0x03 else bresults]
-                ctrls.append(frame)
-                nctrl += 1
+                depth += 1
+                ctrls[depth] = frame
                 high += 1
-                if nctrl > max_depth:
-                    max_depth = nctrl
                 continue
 
-            if k == k_br:
-                idx = code[pos]
-                if idx < 0x80:
-                    pos += 1
+            if k >= k_br:
+                pass
+            else:  # local.set, local.tee, i32 binary op
+                if k == k_local_set:
+                    idx = next_(it)
+                    if idx >= nshort:
+                        idx = _local_index(code, it, idx, nlocals)
+                    t = locals_[idx]
+                    if stack[sp] == t:
+                        sp -= 1
+                    else:
+                        sp = _pop_vals(stack, sp, base, unreachable, [t])[0]
+                    continue
+
+                if k == k_local_tee:
+                    idx = next_(it)
+                    if idx >= nshort:
+                        idx = _local_index(code, it, idx, nlocals)
+                    t = locals_[idx]
+                    if stack[sp] != t:
+                        sp = _pop_vals(stack, sp, base, unreachable, [t])[0] + 1
+                        stack[sp] = t
+                    continue
+
+                # i32 binary op
+                if stack[sp] == i32 and stack[sp - 1] == i32:
+                    sp -= 1
                 else:
-                    idx, pos = _u32(code, pos)
-                if idx >= nctrl:
-                    raise _Invalid("unknown label")
-                labels = ctrls[-1 - idx][5]
-                if stack[_len(stack) - _len(labels):] != labels:
-                    _pop_vals(stack, height, unreachable, labels)
-                del stack[height:]
+                    sp = _pop_vals(stack, sp, base, unreachable, sigs[b][0])[0] + 1
+                    stack[sp] = i32
+                continue
+
+            if k >= k_binop:
+                pass
+            else:  # br, call, i32 unary op
+                if k == k_br:
+                    idx = next_(it)
+                    if idx >= 0x80:
+                        idx = next_u32(it, idx, code)
+                    if idx > depth:
+                        raise _Invalid("unknown label")
+                    labels = ctrls[depth - idx][5]
+                    if labels:
+                        _pop_vals(stack, sp, base, unreachable, labels)
+                    sp = base
+                    unreachable = frame[4] = True
+                    continue
+
+                if k == k_call:
+                    idx = next_(it)
+                    if idx >= 0x80:
+                        idx = next_u32(it, idx, code)
+                    if idx >= nfuncs:
+                        raise _Invalid("unknown function")
+                    fparams, fresults = funcs[idx]
+                    if fparams:
+                        sp = _pop_vals(stack, sp, base, unreachable, fparams)[0]
+                    if fresults:
+                        sp = _push_vals(stack, sp, fresults, slack)
+                        if sp > high:
+                            high = sp
+                    has_calls = True
+                    continue
+
+                # i32 unary op
+                if stack[sp] != i32:
+                    sp = _pop_vals(stack, sp, base, unreachable, _I32)[0] + 1
+                    stack[sp] = i32
+                continue
+
+            if k >= k_other:
+                pass
+            else:  # other binary and unary ops, global.get
+                if k == k_binop:
+                    t = args[b]
+                    if stack[sp] == t and stack[sp - 1] == t:
+                        sp -= 1
+                        stack[sp] = rtypes[b]
+                    else:
+                        sp = _pop_vals(stack, sp, base, unreachable, sigs[b][0])[0] + 1
+                        stack[sp] = rtypes[b]
+                    continue
+
+                if k == k_unop:
+                    if stack[sp] == args[b]:
+                        stack[sp] = rtypes[b]
+                    else:
+                        sp = _pop_vals(stack, sp, base, unreachable, sigs[b][0])[0] + 1
+                        stack[sp] = rtypes[b]
+                    continue
+
+                # global.get
+                idx = _u32(code, it)
+                if idx >= len(globals_):
+                    raise _Invalid("unknown global")
+                sp += 1
+                stack[sp] = globals_[idx][0]
+                if sp > high:
+                    high = sp
+                continue
+
+            # The rest is rare in compiled code: a plain chain on the opcode byte, most
+            # frequent first.
+            if b == 0x42 or b == 0x43 or b == 0x44:  # i64/f32/f64.const
+                if b == 0x42:
+                    it.__setstate__(read_s64(code, iter_position(code, it))[1])
+                    t = I64
+                elif b == 0x43:
+                    _skip_bytes(code, it, 4)
+                    t = F32
+                else:
+                    _skip_bytes(code, it, 8)
+                    t = F64
+                sp += 1
+                stack[sp] = t
+                if sp > high:
+                    high = sp
+                continue
+
+            if b == 0x1B:  # select
+                sp = _pop_vals(stack, sp, base, unreachable, _I32)[0]
+                t1, sp = _pop_any(stack, sp, base, unreachable)
+                t2, sp = _pop_any(stack, sp, base, unreachable)
+                if t1 not in _NON_REF or t2 not in _NON_REF:
+                    raise _Invalid("type mismatch")
+                if t1 != t2 and t1 != UNKNOWN and t2 != UNKNOWN:
+                    raise _Invalid("type mismatch")
+                sp += 1
+                stack[sp] = t2 if t1 == UNKNOWN else t1
+                continue
+
+            if b == 0x1A:  # drop
+                if sp > base:
+                    sp -= 1
+                elif not unreachable:
+                    raise _Invalid("type mismatch")
+                continue
+
+            if b == 0x0F:  # return
+                _pop_vals(stack, sp, base, unreachable, results)
+                sp = base
                 unreachable = frame[4] = True
                 continue
 
-            if k == k_call:
-                idx = code[pos]
-                if idx < 0x80:
-                    pos += 1
-                else:
-                    idx, pos = _u32(code, pos)
-                if idx >= nfuncs:
-                    raise _Invalid("unknown function")
-                fparams, fresults = funcs[idx]
-                top = _len(stack) - _len(fparams)
-                if stack[top:] == fparams:
-                    stack[top:] = fresults
-                else:
-                    _pop_vals(stack, height, unreachable, fparams)
-                    stack += fresults
-                if _len(stack) > high:
-                    high = _len(stack)
-                has_calls = True
+            if b == 0x24:  # global.set
+                idx = _u32(code, it)
+                if idx >= len(globals_):
+                    raise _Invalid("unknown global")
+                t, mutable = globals_[idx]
+                if not mutable:
+                    raise _Invalid("global is immutable")
+                sp = _pop_vals(stack, sp, base, unreachable, [t])[0]
                 continue
 
-            if k == k_global_get:
-                idx, pos = _u32(code, pos)
-                if idx >= _len(globals_):
-                    raise _Invalid("unknown global")
-                push(globals_[idx][0])
-                if _len(stack) > high:
-                    high = _len(stack)
+            if b == 0x00:  # unreachable
+                sp = base
+                unreachable = frame[4] = True
                 continue
 
             # Prefixed ops: saturating truncation, bulk memory, tables, SIMD.
             if b == 0xFC or b == 0xFD:
-                sub, pos = _u32(code, pos)
+                sub = _u32(code, it)
                 if sub > 0xFF:
                     raise _Malformed("illegal opcode")
                 opcode = (b << 8) | sub
@@ -442,301 +603,230 @@ def validate_function(ctx, func_index: int, body, params: list, results: list) -
                     if imm == op.IMM_NONE:
                         pass
                     elif imm == op.IMM_MEMARG or imm == op.IMM_MEMARG_LANE:
-                        a, pos = _u32(code, pos)
-                        pos = _u32(code, pos)[1]
-                        if a > align:
-                            raise _Invalid("alignment must not be larger than natural")
+                        a = _u32(code, it)
+                        _u32(code, it)
                         if not has_memory:
                             raise _Invalid("unknown memory")
+                        if a > align:
+                            raise _Invalid("alignment must not be larger than natural")
                         uses_memory = True
-                        if imm == op.IMM_MEMARG_LANE:
-                            if code[pos] >= lanes:
-                                raise _Invalid("invalid lane index")
-                            pos += 1
-                    elif imm == op.IMM_LANE:
-                        if code[pos] >= lanes:
+                        if imm == op.IMM_MEMARG_LANE and next_(it) >= lanes:
                             raise _Invalid("invalid lane index")
-                        pos += 1
+                    elif imm == op.IMM_LANE:
+                        if next_(it) >= lanes:
+                            raise _Invalid("invalid lane index")
                     elif imm == op.IMM_V128:
-                        pos += 16
+                        _skip_bytes(code, it, 16)
                     elif imm == op.IMM_SHUFFLE:
-                        if ncode < pos + 16:
-                            raise IndexError
-                        for lane in code[pos:pos + 16]:
-                            if lane >= 32:
-                                raise _Invalid("invalid lane index")
-                        pos += 16
+                        shuffle = [next_(it) for _ in range(16)]
+                        if max(shuffle) >= 32:
+                            raise _Invalid("invalid lane index")
                     elif imm == op.IMM_TABLE:  # table.size
-                        idx, pos = _u32(code, pos)
-                        if idx >= _len(tables):
+                        if _u32(code, it) >= len(tables):
                             raise _Invalid("unknown table")
                     else:
-                        pos, uses = _bulk_immediates(ctx, code, pos, opcode, has_memory)
-                        uses_memory |= uses
-                    top = _len(stack) - _len(pops)
-                    if stack[top:] == pops:
-                        stack[top:] = pushes
-                    else:
-                        _pop_vals(stack, height, unreachable, pops)
-                        stack += pushes
-                    if _len(stack) > high:
-                        high = _len(stack)
+                        uses_memory |= _bulk_immediates(ctx, code, it, opcode, has_memory)
+                    sp = _retype(stack, sp, base, unreachable, pops, pushes, slack)
+                    if sp > high:
+                        high = sp
                     continue
                 if opcode == op.TABLE_GROW or opcode == op.TABLE_FILL:
-                    idx, pos = _u32(code, pos)
-                    if idx >= _len(tables):
+                    idx = _u32(code, it)
+                    if idx >= len(tables):
                         raise _Invalid("unknown table")
                     t = tables[idx]
                     if opcode == op.TABLE_GROW:
-                        _pop_vals(stack, height, unreachable, [t, I32])
-                        push(I32)
+                        sp = _retype(stack, sp, base, unreachable, [t, I32], _I32, slack)
                     else:
-                        _pop_vals(stack, height, unreachable, [I32, t, I32])
+                        sp = _pop_vals(stack, sp, base, unreachable, [I32, t, I32])[0]
                     continue
                 raise _Malformed("illegal opcode")
 
-
-            # The rest is rare in compiled code: a plain chain on the opcode byte.
-            if b == 0x24:  # global.set
-                idx, pos = _u32(code, pos)
-                if idx >= _len(globals_):
-                    raise _Invalid("unknown global")
-                t, mutable = globals_[idx]
-                if not mutable:
-                    raise _Invalid("global is immutable")
-                _pop_vals(stack, height, unreachable, [t])
-                continue
-
-            if b == 0x42 or b == 0x43 or b == 0x44:  # i64/f32/f64.const
-                if b == 0x42:
-                    pos = read_s64(code, pos)[1]
-                    push(I64)
-                elif b == 0x43:
-                    pos += 4
-                    push(F32)
-                else:
-                    pos += 8
-                    push(F64)
-                if _len(stack) > high:
-                    high = _len(stack)
+            if b == 0x11:  # call_indirect
+                tidx = _u32(code, it)
+                table = _u32(code, it)
+                if table >= len(tables):
+                    raise _Invalid("unknown table")
+                if tables[table] != FUNCREF:
+                    raise _Invalid("type mismatch")
+                if tidx >= len(types):
+                    raise _Invalid("unknown type")
+                sp = _pop_vals(stack, sp, base, unreachable, _I32)[0]
+                fparams, fresults = types[tidx]
+                sp = _retype(stack, sp, base, unreachable, fparams, fresults, slack)
+                if sp > high:
+                    high = sp
+                has_calls = True
                 continue
 
             if b == 0x05:  # else
                 if frame[0] != _IF:
                     raise _Malformed("END opcode expected")
-                _pop_vals(stack, height, unreachable, frame[2])
-                if _len(stack) != height:
+                sp = _pop_vals(stack, sp, base, unreachable, frame[2])[0]
+                if sp != base:
                     raise _Invalid("type mismatch")
                 frame[0] = _ELSE
                 unreachable = frame[4] = False
-                stack += frame[1]
-                continue
-
-            if b == 0x1A:  # drop
-                if _len(stack) > height:
-                    del stack[-1]
-                elif not unreachable:
-                    raise _Invalid("type mismatch")
-                continue
-
-            if b == 0x1B:  # select
-                _pop_vals(stack, height, unreachable, _I32)
-                t1 = _pop_any(stack, height, unreachable)
-                t2 = _pop_any(stack, height, unreachable)
-                if t1 not in _NON_REF or t2 not in _NON_REF:
-                    raise _Invalid("type mismatch")
-                if t1 != t2 and t1 != UNKNOWN and t2 != UNKNOWN:
-                    raise _Invalid("type mismatch")
-                push(t2 if t1 == UNKNOWN else t1)
-                continue
-
-            if b == 0x0F:  # return
-                _pop_vals(stack, height, unreachable, results)
-                del stack[height:]
-                unreachable = frame[4] = True
+                sp = _push_vals(stack, sp, frame[1], slack)
                 continue
 
             if b == 0x0E:  # br_table
-                n, pos = _u32(code, pos)
-                targets = []
-                for _ in range(n + 1):
-                    idx, pos = _u32(code, pos)
-                    targets.append(idx)
-                _pop_vals(stack, height, unreachable, _I32)
+                n = _u32(code, it)
+                targets = [_u32(code, it) for _ in range(n + 1)]
+                sp = _pop_vals(stack, sp, base, unreachable, _I32)[0]
                 default = targets.pop()
-                if default >= nctrl:
+                if default > depth:
                     raise _Invalid("unknown label")
-                arity = _len(ctrls[-1 - default][5])
+                arity = len(ctrls[depth - default][5])
                 for idx in targets:
-                    if idx >= nctrl:
+                    if idx > depth:
                         raise _Invalid("unknown label")
-                    labels = ctrls[-1 - idx][5]
-                    if _len(labels) != arity:
+                    labels = ctrls[depth - idx][5]
+                    if len(labels) != arity:
                         raise _Invalid("type mismatch")
-                    stack += _pop_vals(stack, height, unreachable, labels)
-                _pop_vals(stack, height, unreachable, ctrls[-1 - default][5])
-                del stack[height:]
-                unreachable = frame[4] = True
-                continue
-
-            if b == 0x00:  # unreachable
-                del stack[height:]
+                    sp, popped = _pop_vals(stack, sp, base, unreachable, labels)
+                    sp = _push_vals(stack, sp, popped, slack)
+                _pop_vals(stack, sp, base, unreachable, ctrls[depth - default][5])
+                sp = base
                 unreachable = frame[4] = True
                 continue
 
             if b == 0x01:  # nop
                 continue
 
-            if b == 0x11:  # call_indirect
-                tidx, pos = _u32(code, pos)
-                table, pos = _u32(code, pos)
-                if table >= _len(tables):
-                    raise _Invalid("unknown table")
-                if tables[table] != FUNCREF:
-                    raise _Invalid("type mismatch")
-                if tidx >= _len(types):
-                    raise _Invalid("unknown type")
-                _pop_vals(stack, height, unreachable, _I32)
-                fparams, fresults = types[tidx]
-                _pop_vals(stack, height, unreachable, fparams)
-                stack += fresults
-                if _len(stack) > high:
-                    high = _len(stack)
-                has_calls = True
-                continue
-
             if b == 0x3F or b == 0x40:  # memory.size, memory.grow
-                pos = _read_zero(code, pos)
+                _zero_byte(it)
                 if not has_memory:
                     raise _Invalid("unknown memory")
                 uses_memory = True
                 if b == 0x40:
                     grows_memory = True
-                    _pop_vals(stack, height, unreachable, _I32)
-                push(I32)
-                if _len(stack) > high:
-                    high = _len(stack)
+                    sp = _pop_vals(stack, sp, base, unreachable, _I32)[0]
+                sp += 1
+                stack[sp] = I32
+                if sp > high:
+                    high = sp
                 continue
 
             if b == 0x1C:  # select t*
-                n, pos = _u32(code, pos)
-                if n != 1:
+                if _u32(code, it) != 1:
                     raise _Invalid("invalid result arity")
-                t = code[pos]
-                pos += 1
+                t = next_(it)
                 if t not in VALUE_TYPES:
                     raise _Malformed("malformed value type")
-                _pop_vals(stack, height, unreachable, [t, t, I32])
-                push(t)
+                sp = _retype(stack, sp, base, unreachable, [t, t, I32], [t], slack)
                 continue
 
             if b == 0xD0:  # ref.null
-                t = code[pos]
-                pos += 1
+                t = next_(it)
                 if t != FUNCREF and t != EXTERNREF:
                     raise _Malformed("malformed reference type")
-                push(t)
-                if _len(stack) > high:
-                    high = _len(stack)
+                sp += 1
+                stack[sp] = t
+                if sp > high:
+                    high = sp
                 continue
 
             if b == 0xD1:  # ref.is_null
-                t = _pop_any(stack, height, unreachable)
+                t, sp = _pop_any(stack, sp, base, unreachable)
                 if t != UNKNOWN and t not in _REF_TYPES:
                     raise _Invalid("type mismatch")
-                push(I32)
+                sp += 1
+                stack[sp] = I32
                 continue
 
             if b == 0xD2:  # ref.func
-                idx, pos = _u32(code, pos)
+                idx = _u32(code, it)
                 if idx >= nfuncs:
                     raise _Invalid("unknown function")
                 if idx not in ctx.refs:
                     raise _Invalid("undeclared function reference")
-                push(FUNCREF)
-                if _len(stack) > high:
-                    high = _len(stack)
+                sp += 1
+                stack[sp] = FUNCREF
+                if sp > high:
+                    high = sp
                 continue
 
             if b == 0x25 or b == 0x26:  # table.get, table.set
-                idx, pos = _u32(code, pos)
-                if idx >= _len(tables):
+                idx = _u32(code, it)
+                if idx >= len(tables):
                     raise _Invalid("unknown table")
                 if b == 0x25:
-                    _pop_vals(stack, height, unreachable, _I32)
-                    push(tables[idx])
+                    sp = _retype(stack, sp, base, unreachable, _I32, [tables[idx]], slack)
                 else:
-                    _pop_vals(stack, height, unreachable, [I32, tables[idx]])
+                    sp = _pop_vals(stack, sp, base, unreachable, [I32, tables[idx]])[0]
                 continue
 
+            if b in _MEMORY_ACCESSES:  # dispatched here only when there is no memory
+                raise _Invalid("unknown memory")
+
             raise _Malformed("illegal opcode")
+        else:
+            raise DecodeError(END_OF_SECTION, len(code))
     except _Invalid as e:
-        start = instruction_start(code, pos)
-        _raise_if_malformed(code, start, nctrl, ctx.data_count is not None, base)
-        raise ValidationError(e.args[0], func_index, base + start) from None
+        at = instruction_start(code, start, iter_position(code, it))
+        check_body_well_formed(code, at, end, [f[0] for f in ctrls[:depth + 1]],
+                               ctx.data_count is not None)
+        raise ValidationError(e.args[0], func_index, at) from None
     except _Malformed as e:
-        raise DecodeError(e.args[0], base + instruction_start(code, pos)) from None
-    except DecodeError as e:
-        raise DecodeError(e.reason, base + (e.offset or 0)) from None
+        raise DecodeError(e.args[0], instruction_start(code, start, iter_position(code, it))) from None
+    except DecodeError as e:  # from the LEB readers, which do not know they are in a body
+        if e.reason == "unexpected end":
+            raise DecodeError(END_OF_SECTION, e.offset) from None
+        raise
+    except StopIteration:
+        raise DecodeError(END_OF_SECTION, len(code)) from None
     except IndexError:
-        reason = "END opcode expected" if pos == ncode else "unexpected end of section or function"
-        raise DecodeError(reason, base + min(pos, ncode)) from None
-    if pos > ncode:
-        raise DecodeError("unexpected end of section or function", base + ncode)
-    return FuncFacts(high - 1, max_depth, has_calls, uses_memory, grows_memory)
+        # The operand or control stack outgrew its room: more pushes than the body has
+        # bytes, so the reading has run past the body's end, which makes it malformed.
+        check_body_well_formed(code, start, end, [BODY_FRAME], ctx.data_count is not None)
+        raise  # pragma: no cover - the check above raises
+    max_depth = len(ctrls) - ctrls.count(None)  # the frames ever opened stay in ctrls
+    return _tuple_new(FuncFacts, (high, max_depth, has_calls, uses_memory, grows_memory))
 
 
-def _raise_if_malformed(code, pos, depth, has_data_count, base):
-    """Malformed beats invalid: report a decode error later in the body first."""
-    try:
-        check_well_formed(code, pos, depth, has_data_count)
-    except DecodeError as e:
-        raise DecodeError(e.reason, base + (e.offset or 0)) from None
-
-
-def _bulk_immediates(ctx, code, pos, opcode, has_memory):
+def _bulk_immediates(ctx, code, it, opcode, has_memory) -> bool:
     """Decode and check the immediates of memory.init/copy/fill, data.drop, table.init/copy,
-    elem.drop. Returns (new_pos, touches memory)."""
+    elem.drop. Returns whether the op touches memory."""
     if opcode == op.MEMORY_INIT or opcode == op.DATA_DROP:
-        idx, pos = read_u32(code, pos)
+        idx = _u32(code, it)
         if opcode == op.MEMORY_INIT:
-            pos = _read_zero(code, pos)
+            _zero_byte(it)
         if ctx.data_count is None:
             raise _Malformed("data count section required")
         if opcode == op.MEMORY_INIT and not has_memory:
             raise _Invalid("unknown memory")
         if idx >= ctx.data_count:
             raise _Invalid("unknown data segment")
-        return pos, opcode == op.MEMORY_INIT
+        return opcode == op.MEMORY_INIT
     if opcode == op.MEMORY_COPY or opcode == op.MEMORY_FILL:
-        pos = _read_zero(code, pos)
+        _zero_byte(it)
         if opcode == op.MEMORY_COPY:
-            pos = _read_zero(code, pos)
+            _zero_byte(it)
         if not has_memory:
             raise _Invalid("unknown memory")
-        return pos, True
+        return True
     if opcode == op.ELEM_DROP:
-        idx, pos = read_u32(code, pos)
-        if idx >= len(ctx.elems):
+        if _u32(code, it) >= len(ctx.elems):
             raise _Invalid("unknown elem segment")
-        return pos, False
+        return False
     tables = ctx.tables
     if opcode == op.TABLE_INIT:
-        elem, pos = read_u32(code, pos)
-        table, pos = read_u32(code, pos)
+        elem = _u32(code, it)
+        table = _u32(code, it)
         if table >= len(tables):
             raise _Invalid("unknown table")
         if elem >= len(ctx.elems):
             raise _Invalid("unknown elem segment")
         if ctx.elems[elem] != tables[table]:
             raise _Invalid("type mismatch")
-        return pos, False
+        return False
     if opcode == op.TABLE_COPY:
-        dst, pos = read_u32(code, pos)
-        src, pos = read_u32(code, pos)
+        dst = _u32(code, it)
+        src = _u32(code, it)
         if dst >= len(tables) or src >= len(tables):
             raise _Invalid("unknown table")
         if tables[dst] != tables[src]:
             raise _Invalid("type mismatch")
-        return pos, False
+        return False
     raise _Malformed("illegal opcode")  # pragma: no cover - table and handlers disagree

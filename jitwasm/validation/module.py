@@ -1,14 +1,14 @@
 """Module-level validation: everything outside function bodies, then every body."""
 
+from ..binary.decoder import BODY_FRAME, check_body_well_formed
 from ..binary.module import ELEM_ACTIVE, DATA_ACTIVE, ModuleInfo
 from ..binary.types import (
     EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, FUNCREF, I32, Limits,
 )
-from ..errors import DecodeError, ValidationError
+from ..errors import ValidationError
 from .const_expr import check_const_expr, const_expr_func_refs
 from .context import ModuleContext
 from .function import validate_function
-from .wellformed import check_well_formed
 
 MAX_MEMORY_PAGES = 65536
 
@@ -43,10 +43,7 @@ def _raise_if_bodies_malformed(info: ModuleInfo, first: int) -> None:
     data = info.data
     has_data_count = info.data_count is not None
     for body in info.codes[first:]:
-        try:
-            check_well_formed(data[body.code_start:body.end], 0, 1, has_data_count)
-        except DecodeError as e:
-            raise DecodeError(e.reason, body.code_start + (e.offset or 0)) from None
+        check_body_well_formed(data, body.code_start, body.end, [BODY_FRAME], has_data_count)
 
 
 def _check_module_fields(info: ModuleInfo) -> None:

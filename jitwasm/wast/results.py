@@ -28,6 +28,9 @@ class FileResult:
     passed: int = 0
     skips: Counter = field(default_factory=Counter)   # bucket -> count
     failures: list = field(default_factory=list)      # Failure
+    # assert_malformed/assert_invalid commands that passed (the module was rejected) with
+    # another message than the script expects; not failures, reported to be driven to zero
+    mismatches: list = field(default_factory=list)    # Failure
 
     @property
     def failed(self) -> int:
@@ -38,11 +41,23 @@ class FileResult:
         return sum(self.skips.values())
 
     def summary_line(self) -> str:
-        return f"{self.name}: {counts_text(self.passed, self.failed, self.skipped)}"
+        """`name: N passed, N failed, N skipped`, plus `(N message mismatches)` if any."""
+        line = f"{self.name}: {counts_text(self.passed, self.failed, self.skipped)}"
+        if self.mismatches:
+            line += f" ({len(self.mismatches)} message mismatches)"
+        return line
+
+    def mismatch_lines(self) -> list:
+        """One line per message mismatch (`file:line: command: expected ...; got ...`)."""
+        return [m.headline() for m in self.mismatches]
 
     def to_json(self) -> dict:
-        return {"passed": self.passed, "failed": self.failed, "skipped": self.skipped,
-                "skips": dict(sorted(self.skips.items()))}
+        report = {"passed": self.passed, "failed": self.failed, "skipped": self.skipped,
+                  "skips": dict(sorted(self.skips.items())),
+                  "message_mismatches": len(self.mismatches)}
+        if self.mismatches:
+            report["mismatched_messages"] = self.mismatch_lines()
+        return report
 
 
 def counts_text(passed: int, failed: int, skipped: int) -> str:
@@ -50,10 +65,16 @@ def counts_text(passed: int, failed: int, skipped: int) -> str:
 
 
 def totals(results) -> dict:
-    """Assertion counts summed over files: {"passed": N, "failed": N, "skipped": N}."""
-    return {key: sum(getattr(r, key) for r in results) for key in ("passed", "failed", "skipped")}
+    """Assertion counts summed over files: {"passed": N, "failed": N, "skipped": N,
+    "message_mismatches": N}."""
+    counts = {key: sum(getattr(r, key) for r in results)
+              for key in ("passed", "failed", "skipped")}
+    counts["message_mismatches"] = sum(len(r.mismatches) for r in results)
+    return counts
 
 
 def totals_line(results) -> str:
     """The closing line of a run."""
-    return counts_text(**totals(results))
+    counts = totals(results)
+    mismatches = counts.pop("message_mismatches")
+    return counts_text(**counts) + (f" ({mismatches} message mismatches)" if mismatches else "")
