@@ -2,11 +2,13 @@
 validator and (for validated code) the compiler.
 
 Each `read_*` returns `(value, new_pos)`; `skip_u32`/`skip_s32` return only the new position
-(the validator often needs no value). The `next_*` variants continue a number whose first
-byte an iterator over the data has just returned (the validator walks bodies that way). An encoding longer than ceil(N/7) bytes is "integer
+(the validator often needs no value). An encoding longer than ceil(N/7) bytes is "integer
 representation too long"; unused bits of the last byte that are not a proper extension are
 "integer too large". Both raise DecodeError at the offset of the number; running out of
 bytes is DecodeError("unexpected end").
+
+The `next_*` variants continue a number whose first byte an iterator over the data has just
+returned (the validator walks bodies that way); they run out of bytes with StopIteration.
 
 Speed: u32/s32 are read with an unrolled fast path for every well-formed encoding of 1 to 5
 bytes (one-byte values dominate real code; linkers pad relocated indices and offsets to 5

@@ -22,6 +22,7 @@ import ctypes
 from ..binary import opcodes as op
 from ..binary.module import DATA_ACTIVE, ELEM_ACTIVE, ELEM_PASSIVE, ConstExpr, ModuleInfo
 from ..binary.types import EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, FuncType
+from ..errors import WasmtimeError
 from .builtins import BUILTINS
 from .builtins_impl import builtin_functions
 from .functions import Function
@@ -130,6 +131,12 @@ class Instance:
 
         # Memories, tables, globals.
         self.memories += [LinearMemory(t) for t in info.memories]
+        if not getattr(compiled, "explicit_bounds", False) and any(
+                m.explicit_bounds for m in self.memories):
+            # Guard-page code would run unchecked past the end of a smaller reservation.
+            raise WasmtimeError("a linear memory could not reserve its 8 GiB guard region "
+                                "(address-space limit?) and this module was compiled for guard "
+                                "pages; compile it with explicit bounds checks")
         self.tables += [Table(t) for t in info.tables]
         for g in info.globals:
             self.globals.append(Global(g.type, self.evaluate(g.init)))

@@ -488,9 +488,17 @@ def validate_function(ctx, func_index: int, body, params: list, results: list) -
                         raise _Invalid("unknown function")
                     fparams, fresults = funcs[idx]
                     if fparams:
-                        sp = _pop_vals(stack, sp, base, unreachable, fparams)[0]
+                        n = len(fparams)
+                        if sp - n >= base and stack[sp - n + 1:sp + 1] == fparams:
+                            sp -= n
+                        else:
+                            sp = _pop_vals(stack, sp, base, unreachable, fparams)[0]
                     if fresults:
-                        sp = _push_vals(stack, sp, fresults, slack)
+                        if len(fresults) == 1:  # a single push (a call takes 2 bytes or more)
+                            sp += 1
+                            stack[sp] = fresults[0]
+                        else:
+                            sp = _push_vals(stack, sp, fresults, slack)
                         if sp > high:
                             high = sp
                     has_calls = True
@@ -769,7 +777,8 @@ def validate_function(ctx, func_index: int, body, params: list, results: list) -
                                ctx.data_count is not None)
         raise ValidationError(e.args[0], func_index, at) from None
     except _Malformed as e:
-        raise DecodeError(e.args[0], instruction_start(code, start, iter_position(code, it))) from None
+        at = instruction_start(code, start, iter_position(code, it))
+        raise DecodeError(e.args[0], at) from None
     except DecodeError as e:  # from the LEB readers, which do not know they are in a body
         if e.reason == "unexpected end":
             raise DecodeError(END_OF_SECTION, e.offset) from None
