@@ -122,6 +122,8 @@ def wast(paths, json_path, skip_list, jobs, verbose):
         if verbose:
             for failure in result.failures:
                 click.echo("  " + failure.format().replace("\n", "\n  "))
+            for line in result.mismatch_lines():
+                click.echo("  message mismatch: " + line)
     if json_path is not None:
         import json
         report = {"files": {r.name: r.to_json() for r in results}, "totals": totals(results)}

@@ -59,6 +59,8 @@ def test_spec_script(script, converted, runner):
     result = runner.run_file(script, converted.get(script), name=script.name)
     if result.failures:
         pytest.fail(_failure_report(result), pytrace=False)
+    # Rejections must also say what the spec says (held at zero since it was reached).
+    assert not result.mismatches, "\n".join(result.mismatch_lines())
 
 
 def test_skiplist_entries_name_real_lines():

@@ -291,3 +291,12 @@ def test_wast_caches_conversions_by_content(tmp_path, private_cache, monkeypatch
     result = invoke("wast", script)
     assert result.stdout.splitlines()[-1] == "6 passed, 0 failed, 1 skipped"
     assert len(list((private_cache / "wast").iterdir())) == 2
+
+
+@needs_wasm_tools
+def test_wast_verbose_lists_each_message_mismatch(tmp_path):
+    script = write(tmp_path, "msgs.wast", MISMATCHED)
+    lines = invoke("wast", "-v", script).stdout.splitlines()
+    listed = [line for line in lines if line.startswith("  message mismatch: ")]
+    assert len(listed) == 2
+    assert any("unknown local" in line for line in listed)
