@@ -10,7 +10,25 @@ from pathlib import Path
 import click
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    """Subcommands in `lazy` are imported only when named (or listed by --help), so a run of
+    another command does not pay for their modules."""
+
+    lazy = {"bench": ("jitwasm.bench.command", "bench")}
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx, name):
+        if name in self.lazy and name not in self.commands:
+            import importlib
+
+            module, attribute = self.lazy[name]
+            self.add_command(getattr(importlib.import_module(module), attribute), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup)
 def main():
     """jitwasm: a WebAssembly runtime that compiles Wasm to x86-64 at load time."""
 
@@ -153,6 +171,5 @@ from .cli_run import run  # noqa: E402  (light: click only; the runtime loads wh
 
 main.add_command(run)
 
-from .bench.command import bench  # noqa: E402  (light: click and engine names only)
-
-main.add_command(bench)
+if __name__ == "__main__":    # python -m jitwasm.cli (python -X importtime measures it so)
+    main()
