@@ -167,5 +167,7 @@ def test_thread_stack_bounds_contain_the_stack_pointer():
     finally:
         threading.stack_size(old)
     low, size = found["bounds"]
-    assert size <= 1 << 20
+    # At least what was asked: glibc may hand a new thread a larger cached stack of an
+    # exited thread, so the size is not bounded above by the request.
+    assert size >= 1 << 20
     assert low < found["rsp"] < low + size

@@ -138,12 +138,13 @@ def test_thread_with_a_stack_smaller_than_the_budget(stack_size):
 
     def body():
         low, size = native.current_thread_stack()
-        assert size <= stack_size
         check_recursion_traps(rec)
-        return thread_state().header.stack_floor - low
+        return thread_state().header.stack_floor - low, size
 
-    reserve = run_in_thread(body, stack_size)
-    assert 0 < reserve <= stack_size // 2
+    reserve, size = run_in_thread(body, stack_size)
+    # glibc may reuse a larger cached stack of an exited thread: judge by the actual size.
+    assert size >= stack_size
+    assert 0 < reserve <= size // 2
 
 
 def test_recursion_through_host_calls_traps_at_every_entry():

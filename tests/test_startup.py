@@ -132,3 +132,18 @@ def test_a_short_compile_prints_nothing_even_on_close():
 
 def test_nothing_to_compile_no_bar():
     assert compile_progress(0, FakeStream(tty=True), FakeClock()) is None
+
+
+def test_eager_compilation_reports_each_function_to_the_progress_hook():
+    import wasmtime
+
+    from jitwasm.binary import decode_module
+    from jitwasm.compiler import compile_module
+    from jitwasm.validation import validate_module
+
+    wasm = wasmtime.wat2wasm("(module (func) (func) (func (result i32) (i32.const 1)))")
+    info = decode_module(wasm)
+    validate_module(info)
+    seen = []
+    compile_module(info, progress=seen.append)
+    assert seen == [1, 2, 3]

@@ -6,7 +6,8 @@ Integer forms take the operand size in bits first. Each opcode has a per-size ta
 operand is spl/bpl/sil/dil (register numbers 4..7, `BYTE_REX`), so AH..BH are never produced.
 """
 
-from .encoder import BYTE_REX, Encoder, _pack_i16, _pack_i32, heads, pack_imm, signed_imm
+from .encoder import (BYTE_REX, Encoder, _pack_i16, _pack_i32, _pack_u32, heads, pack_imm,
+                      signed_imm)
 from .operands import AssemblerError, Label
 
 # ALU operations: the /digit of 80/81/83 and bits 3..5 of the two-operand opcodes.
@@ -108,6 +109,12 @@ class GprForms(Encoder):
         """Shortest mov of a constant: for 64-bit, `mov r32, imm32` when it zero-extends, else
         `mov r/m64, simm32` when it sign-extends, else `movabs r64, imm64`. Flags are preserved."""
         buf = self.buf
+        if 0 <= imm <= 0xFFFFFFFF and (size == 32 or size == 64):  # zero-extending imm32
+            if dst >= 8:
+                buf.append(0x41)
+            buf.append(0xB8 | (dst & 7))
+            buf += _pack_u32(imm)
+            return
         if size == 64:
             imm = signed_imm(imm, 64)
             if 0 <= imm <= 0xFFFFFFFF:
@@ -207,6 +214,10 @@ class GprForms(Encoder):
             else:
                 self._op_r(_GRP1_I[8], op, dst, _BR[dst])
             self.buf += pack_imm(imm, 1)
+            return
+        if 0 <= imm < 0x80 and (size == 32 or size == 64):  # common: no range checks
+            self._op_r(_GRP1_I8[size], op, dst)
+            self.buf.append(imm)
             return
         s = signed_imm(imm, size)
         if -128 <= s <= 127:

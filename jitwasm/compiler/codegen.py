@@ -362,9 +362,10 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         handlers = HANDLERS
         consumers = FLAG_CONSUMERS
         kinds = self.kinds
+        flags = K_FLAGS
         while pos >= 0:
             b = code[pos]
-            if kinds and kinds[-1] == K_FLAGS and not consumers[b]:
+            if kinds and kinds[-1] == flags and not consumers[b]:
                 self.materialize_flags()
             pos = handlers[b](self, pos + 1)
 

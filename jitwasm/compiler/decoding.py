@@ -1,28 +1,15 @@
-"""Immediate readers for bodies that already passed validation (no range or length checks).
+"""Immediate readers for bodies that already passed validation.
 
-The validator has enforced every LEB128 rule, so the compiler decodes with the shortest loop;
-the one-byte case, which dominates real code, returns after one comparison.
+u32/s32 immediates use the unrolled readers of binary/leb128.py (one comparison for the
+dominant one-byte case, no loop for padded 5-byte ones); `read_signed` is the unchecked loop
+for the wider signed immediates (s33 block types, i64.const), which the validator has checked.
 """
 
+from ..binary.leb128 import read_u32
 from ..binary.types import VALUE_TYPES
 
 _EMPTY = ((), ())
 _SINGLE = {t: ((), (t,)) for t in VALUE_TYPES}
-
-
-def read_u32(code, pos: int):
-    b = code[pos]
-    if b < 0x80:
-        return b, pos + 1
-    result = b & 0x7F
-    shift = 7
-    while True:
-        pos += 1
-        b = code[pos]
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, pos + 1
-        shift += 7
 
 
 def read_signed(code, pos: int):

@@ -29,8 +29,7 @@ class FloatOps:
     """Handlers of the float instructions (shapes as in masm_float.FLOAT_OPS)."""
 
     def float_binary(self, emit, t: int) -> None:
-        rk, rv, _ = self.pop()
-        lk, lv, _ = self.pop()
+        rk, rv, lk, lv = self.pop_pair()
         depth = len(self.kinds)
         dst = self.into_reg(lk, lv, t, depth)
         src = self.source_xmm(rk, rv, t, depth + 1)

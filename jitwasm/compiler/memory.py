@@ -92,7 +92,7 @@ class MemoryOps:
 
     def record_memory_access(self, wasm_offset: int) -> None:
         """The next instruction may fault: map its native offset to this Wasm instruction."""
-        self.record_trap_site(self.a.offset, TRAP_MEMORY_OUT_OF_BOUNDS, wasm_offset)
+        self.record_trap_site(len(self.a.buf), TRAP_MEMORY_OUT_OF_BOUNDS, wasm_offset)
 
     def mem_load(self, opcode: int, pos: int) -> int:
         start = pos - 1

@@ -74,10 +74,12 @@ class ModuleContext:
 
 
 def compile_module(info: ModuleInfo, *, options: CompileOptions = DEFAULT_OPTIONS,
-                   explicit_bounds: bool = False, name: str = "") -> CompiledModule:
+                   explicit_bounds: bool = False, name: str = "",
+                   progress=None) -> CompiledModule:
     """Compile every defined function of `info` (which must be validated).
 
     `options`: what the code contains besides the Wasm semantics (fuel/epoch checks, ...).
+    `progress`: called with the number of functions compiled so far (jitwasm/progress.py).
     `explicit_bounds` (also an option): check every memory access against the memory's length
     instead of relying on the guard region (for memories whose 8 GiB reservation failed)."""
     if explicit_bounds:
@@ -88,6 +90,8 @@ def compile_module(info: ModuleInfo, *, options: CompileOptions = DEFAULT_OPTION
     first = info.num_imported_funcs
     for i, body in enumerate(info.codes):
         compiler.compile(first + i, body, ctx.func_labels[i])
+        if progress is not None:
+            progress(i + 1)
     code = ctx.a.finish()
     memory = CodeMemory(code, trap_sites=ctx.trap_sites, name=name or "wasm module")
     return CompiledModule(memory, [label.pos for label in ctx.func_labels], first,

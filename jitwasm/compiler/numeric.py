@@ -14,6 +14,7 @@ from ..backend_x64.masm import SCRATCH, fits_simm32
 from ..backend_x64.regs import (CC_A, CC_AE, CC_B, CC_BE, CC_E, CC_G, CC_GE, CC_L, CC_LE,
                                 CC_NE, RAX, RCX, RDX)
 from ..binary import opcodes as op
+from ..binary.leb128 import read_s32
 from ..binary.types import I32, I64
 from ..runtime.traps import TRAP_INTEGER_DIVIDE_BY_ZERO, TRAP_INTEGER_OVERFLOW
 from .decoding import read_signed
@@ -73,8 +74,7 @@ class NumericOps:
     """Integer handlers; see the module docstring for operand placement."""
 
     def int_binop(self, alu: int, t: int, commutative: bool) -> None:
-        rk, rv, _ = self.pop()
-        lk, lv, _ = self.pop()
+        rk, rv, lk, lv = self.pop_pair()
         depth = len(self.kinds)
         if rk == K_CONST and lk == K_CONST:
             self.push(K_CONST, _ALU_FOLD[alu](lv, rv, 0) & MASK[t], t)
@@ -104,8 +104,7 @@ class NumericOps:
         self.push(K_REG, dst, t)
 
     def int_mul(self, t: int) -> None:
-        rk, rv, _ = self.pop()
-        lk, lv, _ = self.pop()
+        rk, rv, lk, lv = self.pop_pair()
         depth = len(self.kinds)
         if rk == K_CONST and lk == K_CONST:
             self.push(K_CONST, (lv * rv) & MASK[t], t)
@@ -177,8 +176,7 @@ class NumericOps:
 
     def int_divrem(self, kind: str, t: int) -> None:
         """div_s/div_u/rem_s/rem_u: dividend in rax, result from rax or rdx."""
-        rk, rv, _ = self.pop()
-        lk, lv, _ = self.pop()
+        rk, rv, lk, lv = self.pop_pair()
         depth = len(self.kinds)
         size = INT_SIZE[t]
         a = self.a
@@ -245,8 +243,7 @@ class NumericOps:
         self.push(K_REG, dst, t)
 
     def int_compare(self, cc: int, t: int) -> None:
-        rk, rv, _ = self.pop()
-        lk, lv, _ = self.pop()
+        rk, rv, lk, lv = self.pop_pair()
         depth = len(self.kinds)
         size = INT_SIZE[t]
         if rk == K_CONST and lk == K_CONST:
@@ -337,10 +334,10 @@ class NumericOps:
 
     def op_i32_const(self, pos):
         value = self.code[pos]
-        if value < 0x40:  # one-byte non-negative constant
+        if value < 0x40:  # one-byte non-negative constant: no call
             pos += 1
         else:
-            value, pos = read_signed(self.code, pos)
+            value, pos = read_s32(self.code, pos)
         self.kinds.append(K_CONST)
         self.vals.append(value & 0xFFFFFFFF)
         self.types.append(I32)

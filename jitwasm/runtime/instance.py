@@ -54,7 +54,14 @@ def compile_functions(info: ModuleInfo, options=None):
         from ..compiler.lazy import compile_lazy
 
         return compile_lazy(info, options)
-    return compile_module(info, options=options)
+    from ..progress import compile_progress
+
+    bar = compile_progress(len(info.codes))  # None unless stderr is a terminal
+    try:
+        return compile_module(info, options=options, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 class Module:
