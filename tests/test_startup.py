@@ -46,6 +46,10 @@ def test_cache_hit_neither_validates_nor_imports_other_commands(tmp_path):
     modules = _modules_of_run(tmp_path)
     assert "jitwasm.cache.store" in modules
     assert not (NOT_FOR_RUN | {"jitwasm.validation", "jitwasm.validation.function"}) & modules
+    # nor compiles: the code generator (and the rest of the compiler) stays unloaded
+    assert "jitwasm.runtime.compiled" in modules
+    assert not {"jitwasm.compiler.codegen", "jitwasm.compiler.module", "jitwasm.compiler.lazy",
+                "jitwasm.compiler.values"} & modules
 
 
 def test_bench_command_still_listed_and_runs_its_help():

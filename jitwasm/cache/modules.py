@@ -8,9 +8,9 @@ were validated when compiled) nor compiles.
 from functools import partial
 
 from ..binary import decode_module
-from ..compiler.module import CompiledModule
 from ..compiler.options import DEFAULT_OPTIONS
 from ..runtime.code_memory import CodeMemory
+from ..runtime.compiled import CompiledModule
 from ..runtime.instance import Module, compile_functions
 from .entry import decode_entry, encode_entry
 from .key import cache_key

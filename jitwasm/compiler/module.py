@@ -13,29 +13,12 @@ from ..binary.module import ModuleInfo
 from ..binary.types import I32, I64
 from ..runtime.builtins import BUILTINS
 from ..runtime.code_memory import CodeMemory
+from ..runtime.compiled import CompiledModule  # re-exported: its old home
 from .codegen import FunctionCompiler
 from .options import DEFAULT_OPTIONS, CompileOptions
 
 _CONST_INITS = (op.I32_CONST, op.I64_CONST, op.F32_CONST, op.F64_CONST, op.REF_NULL)
 _WIDTH_MASK = {I32: 0xFFFFFFFF, I64: 0xFFFFFFFFFFFFFFFF}
-
-
-class CompiledModule:
-    """The machine code of a module's defined functions."""
-
-    __slots__ = ("code", "func_offsets", "num_imported_funcs", "explicit_bounds")
-
-    def __init__(self, code: CodeMemory, func_offsets: list, num_imported_funcs: int,
-                 explicit_bounds: bool):
-        self.code = code
-        self.func_offsets = func_offsets
-        self.num_imported_funcs = num_imported_funcs
-        self.explicit_bounds = explicit_bounds  # safe with memories without a guard region
-
-    def func_address(self, index: int) -> int:
-        """Absolute code address of the `index`-th defined function (as in func_offsets; the
-        runtime's Instance calls it so)."""
-        return self.code.address + self.func_offsets[index]
 
 
 class ModuleContext:
