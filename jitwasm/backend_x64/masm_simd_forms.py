@@ -14,35 +14,9 @@ constants only.
 """
 
 from .encoder import heads
+from .sse import _mx, _xm, _xx  # the plain forms: one factory serves both tables
 
 _NP, _66, _F3, _F2 = b"", b"\x66", b"\xf3", b"\xf2"
-
-
-def _xx(prefix: bytes, opcode: bytes, w: int = 0):
-    """`op reg, rm` with both operands registers: ModRM.reg = first argument."""
-    h = heads(prefix, w, opcode)
-
-    def form(a, dst: int, src: int) -> None:
-        a.sse_xx(h, dst, src)
-    return form
-
-
-def _xm(prefix: bytes, opcode: bytes, w: int = 0):
-    """`op reg, [mem]` (also the store direction when reg is the source, e.g. pextrb [m], x)."""
-    h = heads(prefix, w, opcode)
-
-    def form(a, reg: int, mem) -> None:
-        a.sse_xm(h, reg, mem)
-    return form
-
-
-def _mx(prefix: bytes, opcode: bytes, w: int = 0):
-    """`op [mem], reg` with the register in ModRM.reg (stores)."""
-    h = heads(prefix, w, opcode)
-
-    def form(a, mem, src: int) -> None:
-        a.sse_xm(h, src, mem)
-    return form
 
 
 def _xxi(prefix: bytes, opcode: bytes, w: int = 0):

@@ -261,12 +261,16 @@ class WasiCtx:
     def args_get(self, mem, argv, argv_buf):
         return self._write_strings(mem, self._args, argv, argv_buf)
 
+    @staticmethod
+    def _write_sizes(mem, strings, count_ptr: int, buf_size_ptr: int) -> int:
+        check_range(mem, buf_size_ptr, 4)
+        U32.pack_into(mem, count_ptr, len(strings))
+        U32.pack_into(mem, buf_size_ptr, sum(map(len, strings)))
+        return 0
+
     @syscall
     def args_sizes_get(self, mem, argc_ptr, argv_buf_size_ptr):
-        check_range(mem, argv_buf_size_ptr, 4)
-        U32.pack_into(mem, argc_ptr, len(self._args))
-        U32.pack_into(mem, argv_buf_size_ptr, sum(map(len, self._args)))
-        return 0
+        return self._write_sizes(mem, self._args, argc_ptr, argv_buf_size_ptr)
 
     @syscall
     def environ_get(self, mem, environ, environ_buf):
@@ -274,10 +278,7 @@ class WasiCtx:
 
     @syscall
     def environ_sizes_get(self, mem, count_ptr, buf_size_ptr):
-        check_range(mem, buf_size_ptr, 4)
-        U32.pack_into(mem, count_ptr, len(self._environ))
-        U32.pack_into(mem, buf_size_ptr, sum(map(len, self._environ)))
-        return 0
+        return self._write_sizes(mem, self._environ, count_ptr, buf_size_ptr)
 
     # -- clocks, random, process -------------------------------------------------------------
 
