@@ -1,13 +1,16 @@
-"""The `jitwasm` command line.
+"""The `jitwasm` command line, as click commands.
 
-Only click is imported at start-up; each command imports what it needs, so a command pays only
-for its own dependencies.
+Each command imports what it needs, so a command pays only for its own dependencies; the
+console script (jitwasm.launcher) runs a well-formed `jitwasm run` without importing click.
 """
 
 import sys
 from pathlib import Path
 
 import click
+
+from .cli_run import (FLAG, MULTIPLE, RUN_OPTIONS, VALUE, InvalidModuleFile, execute_run,
+                      read_module)
 
 
 class _LazyGroup(click.Group):
@@ -33,31 +36,6 @@ def main():
     """jitwasm: a WebAssembly runtime that compiles Wasm to x86-64 at load time."""
 
 
-class _Invalid(Exception):
-    """The file is not a valid module; the message is the one line to print."""
-
-
-def _read_module(path: Path) -> bytes:
-    """The binary module at `path`; text (.wat) is converted with `wasm-tools parse`."""
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise _Invalid(f"{path}: cannot read: {e.strerror or e}") from None
-    if data.startswith(b"\0asm") or path.suffix != ".wat":
-        return data
-    import subprocess
-
-    from .wast.conversion import WASM_TOOLS_HINT, find_wasm_tools
-    executable = find_wasm_tools()
-    if executable is None:
-        raise _Invalid(f"{path}: cannot read the text format: {WASM_TOOLS_HINT}")
-    proc = subprocess.run([executable, "parse", str(path)], capture_output=True)
-    if proc.returncode != 0:
-        message = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise _Invalid(f"{path}: {message[0] if message else 'wasm-tools parse failed'}")
-    return proc.stdout
-
-
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing for valid modules.")
@@ -73,12 +51,12 @@ def validate(files, quiet):
     status = 0
     for path in files:
         try:
-            wasm = _read_module(path)
+            wasm = read_module(path)
             try:
                 validate_module(decode_module(wasm))
             except (DecodeError, ValidationError) as e:
-                raise _Invalid(f"{path}: {e}") from None
-        except _Invalid as e:
+                raise InvalidModuleFile(f"{path}: {e}") from None
+        except InvalidModuleFile as e:
             click.echo(str(e), err=True)
             status = 1
         else:
@@ -160,15 +138,40 @@ def compile_command(file, output):
     from .errors import WasmError
 
     try:
-        module = Module(Engine(), _read_module(file))
+        module = Module(Engine(), read_module(file))
         output.write_bytes(module.serialize())
-    except (_Invalid, WasmError, OSError) as e:
+    except (InvalidModuleFile, WasmError, OSError) as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(1)
 
 
-from .cli_run import run  # noqa: E402  (light: click only; the runtime loads when it runs)
+def _run_command():
+    """`jitwasm run`, its options from cli_run.RUN_OPTIONS."""
+    def run(**params):
+        """Run a WASI program: FILE (.wasm, or .wat when wasm-tools is installed) with ARGS.
 
+        Options go before FILE; everything after it is passed to the program. Stdio is
+        inherited. Exit status: the program's proc_exit code, 134 on a trap, 1 on any other
+        error.
+        """
+        sys.exit(execute_run(params))
+
+    for option, name, kind, metavar, help_text in reversed(RUN_OPTIONS):
+        if kind == FLAG:
+            run = click.option(option, name, is_flag=True, help=help_text)(run)
+        elif kind in (VALUE, MULTIPLE):
+            run = click.option(option, name, multiple=kind == MULTIPLE, metavar=metavar,
+                               help=help_text)(run)
+        else:
+            run = click.option(option, name, type=click.Choice(kind), default=kind[0],
+                               show_default=True, help=help_text)(run)
+    run = click.argument("args", nargs=-1, type=click.UNPROCESSED)(run)
+    run = click.argument("file", type=click.Path(dir_okay=False, path_type=Path))(run)
+    # after FILE, everything is the guest's
+    return click.command("run", context_settings={"allow_interspersed_args": False})(run)
+
+
+run = _run_command()
 main.add_command(run)
 
 if __name__ == "__main__":    # python -m jitwasm.cli (python -X importtime measures it so)

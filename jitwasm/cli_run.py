@@ -9,15 +9,14 @@ Exit status (as `wasmtime run` on Unix):
 - any other failure (unreadable, malformed or invalid module, unknown import, bad --invoke
   argument): `error: ...` on stderr, status 1.
 
-Only click and the standard library are imported at module level; the runtime, the compiler and
-WASI load when a module is actually run, so `jitwasm --help` stays fast.
+Only the standard library is imported at module level (not even click: jitwasm.launcher parses
+a well-formed `jitwasm run` command line itself from RUN_OPTIONS, the table jitwasm.cli builds
+the click command from); the runtime, the compiler and WASI load when a module is run.
 """
 
 import os
 import sys
 from pathlib import Path
-
-import click
 
 TRAP_EXIT_STATUS = 134        # 128 + SIGABRT, wasmtime's status for a trap
 ERROR_EXIT_STATUS = 1
@@ -27,6 +26,102 @@ DEFAULT_COMPILE = "lazy"      # --compile without the code cache (bench/startup.
 
 class RunError(Exception):
     """A failure reported as one `error: ...` line and status 1."""
+
+
+class InvalidModuleFile(Exception):
+    """The file cannot be read as a module; the message is the one line to print."""
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+FLAG, VALUE, MULTIPLE = "flag", "value", "multiple"
+
+# `jitwasm run`'s options: (option, parameter, kind, metavar, help); kind FLAG, VALUE,
+# MULTIPLE or a tuple of choices (the first is the default). The click command (jitwasm.cli)
+# and the fast parser (parse_run_args) are both built from this one table.
+RUN_OPTIONS = (
+    ("--dir", "dirs", MULTIPLE, "HOST[::GUEST]",
+     "Preopen host directory HOST as GUEST (default: the same path)."),
+    ("--env", "envs", MULTIPLE, "NAME[=VALUE]",
+     "Set a guest environment variable (bare NAME: copy the host's)."),
+    ("--inherit-env", "inherit_env", FLAG, None, "Start from the host's whole environment."),
+    ("--invoke", "invoke", VALUE, "NAME",
+     "Call export NAME with ARGS parsed by its parameter types; print results."),
+    ("--preload", "preloads", MULTIPLE, "NAME=PATH",
+     "Instantiate the module at PATH and link its exports as import module NAME."),
+    ("--argv0", "argv0", VALUE, "NAME", "The guest's argv[0] (default: FILE as given)."),
+    ("--compile", "compile_mode", (DEFAULT_COMPILE, "eager"), None,
+     "Compile functions at their first call, or all before running."),
+    ("--no-cache", "no_cache", FLAG, None,
+     "Neither load from nor store to the code cache (JITWASM_CACHE_DIR, default "
+     "~/.cache/jitwasm)."),
+)
+
+
+def option_default(kind):
+    """What a parameter of `kind` is when its option is not given (as click gives it)."""
+    return {FLAG: False, VALUE: None, MULTIPLE: ()}.get(kind) if isinstance(kind, str) else kind[0]
+
+
+def parse_run_args(argv) -> dict | None:
+    """The parameters of `jitwasm run ARGV...` as click would give them, for a well-formed
+    command line; None for anything else (--help, an unknown option, a missing value, a bad
+    choice, no FILE ...), which click then handles with its own messages."""
+    options = {option: (name, kind) for option, name, kind, _, _ in RUN_OPTIONS}
+    params = {name: option_default(kind) for _, name, kind, _, _ in RUN_OPTIONS}
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if not token.startswith("-") or token == "-":
+            break
+        option, eq, value = token.partition("=")
+        if option not in options:
+            return None
+        name, kind = options[option]
+        if kind == FLAG:
+            if eq:
+                return None
+            params[name] = True
+            i += 1
+            continue
+        if not eq:
+            if i + 1 >= len(argv):
+                return None
+            value = argv[i + 1]
+            i += 1
+        i += 1
+        if kind == MULTIPLE:
+            params[name] += (value,)
+        elif kind == VALUE or value in kind:
+            params[name] = value
+        else:
+            return None
+    if i >= len(argv) or not argv[i] or os.path.isdir(argv[i]):
+        return None
+    params["file"] = Path(argv[i])
+    params["args"] = tuple(argv[i + 1:])
+    return params
+
+
+def read_module(path: Path) -> bytes:
+    """The binary module at `path`; text (.wat) is converted with `wasm-tools parse`."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InvalidModuleFile(f"{path}: cannot read: {e.strerror or e}") from None
+    if data.startswith(b"\0asm") or path.suffix != ".wat":
+        return data
+    import subprocess
+
+    from .wast.conversion import WASM_TOOLS_HINT, find_wasm_tools
+    executable = find_wasm_tools()
+    if executable is None:
+        raise InvalidModuleFile(f"{path}: cannot read the text format: {WASM_TOOLS_HINT}")
+    proc = subprocess.run([executable, "parse", str(path)], capture_output=True)
+    if proc.returncode != 0:
+        message = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise InvalidModuleFile(f"{path}: {message[0] if message else 'wasm-tools parse failed'}")
+    return proc.stdout
 
 
 # ---- command-line values ----------------------------------------------------------------------
@@ -145,11 +240,10 @@ def _load(api, engine, path: Path, lazy: bool = False, cache=None) -> tuple:
     """(Module, bytes) for a .wasm or .wat file; RunError with the reason if it is not valid.
     `lazy`: compile functions at their first call; `cache`: a CodeCache to load from/store to."""
     from .cache.modules import load_module
-    from .cli import _Invalid, _read_module
     from .errors import DecodeError, ValidationError
     try:
-        wasm = _read_module(path)
-    except _Invalid as e:
+        wasm = read_module(path)
+    except InvalidModuleFile as e:
         raise RunError(str(e)) from None
     try:
         options = engine.compile_options._replace(lazy=lazy)
@@ -245,49 +339,28 @@ def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=No
         _error(str(e))
         return ERROR_EXIT_STATUS
     for line in results:
-        click.echo(line)
+        print(line)
     return 0
 
 
 def _error(message: str) -> None:
     sys.stdout.flush()
-    click.echo(f"error: {message}", err=True)
+    print(f"error: {message}", file=sys.stderr)
 
 
-@click.command(context_settings={"allow_interspersed_args": False})  # after FILE: guest args
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-@click.option("--dir", "dirs", multiple=True, metavar="HOST[::GUEST]",
-              help="Preopen host directory HOST as GUEST (default: the same path).")
-@click.option("--env", "envs", multiple=True, metavar="NAME[=VALUE]",
-              help="Set a guest environment variable (bare NAME: copy the host's).")
-@click.option("--inherit-env", is_flag=True, help="Start from the host's whole environment.")
-@click.option("--invoke", metavar="NAME",
-              help="Call export NAME with ARGS parsed by its parameter types; print results.")
-@click.option("--preload", "preloads", multiple=True, metavar="NAME=PATH",
-              help="Instantiate the module at PATH and link its exports as import module NAME.")
-@click.option("--argv0", metavar="NAME", help="The guest's argv[0] (default: FILE as given).")
-@click.option("--compile", "compile_mode", type=click.Choice(["lazy", "eager"]),
-              default=DEFAULT_COMPILE, show_default=True,
-              help="Compile functions at their first call, or all before running.")
-@click.option("--no-cache", is_flag=True,
-              help="Neither load from nor store to the code cache (JITWASM_CACHE_DIR, default "
-                   "~/.cache/jitwasm).")
-def run(file, args, dirs, envs, inherit_env, invoke, preloads, argv0, compile_mode, no_cache):
-    """Run a WASI program: FILE (.wasm, or .wat when wasm-tools is installed) with ARGS.
-
-    Options go before FILE; everything after it is passed to the program. Stdio is inherited.
-    Exit status: the program's proc_exit code, 134 on a trap, 1 on any other error.
-    """
+def execute_run(params: dict) -> int:
+    """`jitwasm run` with `params` (parse_run_args's, or click's); the exit status."""
     import signal
 
     # Python only notes a SIGINT for its next bytecode, which never comes while Wasm code
     # loops; the default action lets Ctrl-C end the program as it would a native one.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     cache = None
-    if not no_cache:
+    if not params["no_cache"]:
         from .cache import CodeCache
 
         cache = CodeCache()
-    sys.exit(run_file(file, args, dirs, envs, inherit_env, invoke, preloads, argv0,
-                      lazy=compile_mode == "lazy", cache=cache))
+    return run_file(params["file"], params["args"], params["dirs"], params["envs"],
+                    params["inherit_env"], params["invoke"], params["preloads"],
+                    params["argv0"], lazy=params["compile_mode"] == "lazy",
+                    cache=cache)

@@ -14,7 +14,7 @@ byte offset, function index), so a user can find the problem without a debugger.
 """
 
 import enum
-from typing import NamedTuple
+from collections import namedtuple
 
 
 class WasmError(Exception):
@@ -72,14 +72,12 @@ class TrapCode(enum.Enum):
     NULL_REFERENCE = 13
 
 
-class Frame(NamedTuple):
-    """One frame of a trap's Wasm backtrace (wasmtime-py's `Frame` attributes)."""
-
-    func_index: int
-    module_offset: int
-    func_name: str | None = None
-    module_name: str | None = None
-    func_offset: int | None = None
+class Frame(namedtuple("Frame", "func_index module_offset func_name module_name func_offset",
+                       defaults=(None, None, None))):
+    """One frame of a trap's Wasm backtrace (wasmtime-py's `Frame` attributes): function
+    index, byte offset in the module, and when known the function's and module's names and
+    the offset within the function."""
+    __slots__ = ()
 
 
 class Trap(WasmError):

@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 # `python -c` rather than the console script, so the tests use the interpreter running them.
-JITWASM = [sys.executable, "-c", "from jitwasm.cli import main; main()"]
+JITWASM = [sys.executable, "-m", "jitwasm"]
 
 
 def run_jitwasm(*args, stdin=b"", env=None, timeout=120) -> subprocess.CompletedProcess:

@@ -9,7 +9,7 @@ import jitwasm
 from jitwasm import (Config, Engine, Func, FuncType, Global, GlobalType, Instance, Limits, Linker,
                      Memory, MemoryType, Module, Store, Table, TableType, Trap, TrapCode, Val,
                      ValType, WasiConfig, WasmtimeError)
-from jitwasm.api.config import BOOL_SETTINGS, COMPILED, IGNORED, NOT_YET, PROPOSAL, WASM2
+from jitwasm.api.config import BOOL_SETTINGS, COMPILED, IGNORED, PROPOSAL, WASM2
 from jitwasm.errors import DecodeError, LinkError, ValidationError, WasiExit, WasmError
 from jitwasm.wast.conversion import WASM_TOOLS_HINT, find_wasm_tools
 
@@ -24,7 +24,7 @@ def test_every_boolean_setting_follows_its_policy(name):
     policy, default = BOOL_SETTINGS[name]
     config = Config()
     assert getattr(config, name) is default
-    accepted = {WASM2: (True,), PROPOSAL: (False,), NOT_YET: (False,), IGNORED: (True, False),
+    accepted = {WASM2: (True,), PROPOSAL: (False,), IGNORED: (True, False),
                 COMPILED: (True, False)}
     for value in (True, False):
         if value in accepted[policy]:
@@ -43,6 +43,29 @@ def test_fuel_and_epochs_reach_the_compiler_as_options():
     assert config.consume_fuel is True and config.epoch_interruption is True
     options = Engine(config).compile_options
     assert options.fuel and options.epoch and not options.lazy
+
+
+def test_lazy_compilation_setting_compiles_functions_at_their_first_call():
+    from jitwasm import Instance, Module, Store, wat2wasm
+    from jitwasm.compiler.lazy import LazyCompiledModule
+
+    wasm = wat2wasm("""(module
+        (func $twice (param i32) (result i32) (i32.mul (local.get 0) (i32.const 2)))
+        (func (export "f") (param i32) (result i32) (call $twice (local.get 0)))
+        (func (export "unused") (result i32) (i32.const 7)))""")
+    config = Config()
+    config.lazy_compilation = True
+    engine = Engine(config)
+    module = Module(engine, wasm)
+    compiled = module._module.compiled
+    assert isinstance(compiled, LazyCompiledModule) and compiled.compiled_count == 0
+    store = Store(engine)
+    f = Instance(store, module, []).exports(store)["f"]
+    assert f(store, 21) == 42
+    assert compiled.compiled_count == 2              # f and $twice, not "unused"
+    again = Module.deserialize(engine, module.serialize())   # an entry holds every function
+    store = Store(engine)
+    assert Instance(store, again, []).exports(store)["unused"](store) == 7
 
 
 def test_engine_copies_its_config():

@@ -148,7 +148,7 @@ def test_run_uses_the_cache_unless_told_not_to(tmp_path):
     if not os.path.exists(program):
         pytest.skip("no example program")
     env = dict(os.environ, JITWASM_CACHE_DIR=str(tmp_path / "c"))
-    cmd = [sys.executable, "-c", "from jitwasm.cli import main; main()", "run"]
+    cmd = [sys.executable, "-m", "jitwasm", "run"]
     no_cache = subprocess.run(cmd + ["--no-cache", program], env=env, capture_output=True,
                               timeout=120)
     assert not (tmp_path / "c").exists()

@@ -15,7 +15,7 @@ HELLO = Path(__file__).resolve().parent.parent / "examples" / "hello.wasm"
 # module names as the last stderr line.
 _RUN_AND_LIST_MODULES = """import atexit, sys
 atexit.register(lambda: sys.stderr.write("\\n" + repr(sorted(sys.modules)) + "\\n"))
-from jitwasm.cli import main
+from jitwasm.launcher import main
 main()
 """
 
@@ -23,7 +23,7 @@ main()
 # those use (a run that needs them pays tens of milliseconds for nothing).
 NOT_FOR_RUN = {"jitwasm.bench", "jitwasm.bench.command", "jitwasm.wast", "jitwasm.progress",
                "subprocess", "json", "decimal", "tempfile", "argparse", "multiprocessing",
-               "concurrent.futures"}
+               "concurrent.futures", "click", "socket", "inspect", "dataclasses"}
 
 
 def _modules_of_run(tmp_path, *options) -> set:

@@ -709,3 +709,13 @@ def test_stdin_object_with_only_read():
     assert read(g, 0, 7) == b"chunked"
     assert read(g, 0, 100) == b" input"
     assert read(g, 0, 100) == b""
+
+
+def test_shutdown_modes_are_the_socket_modules_constants():
+    import socket
+
+    from jitwasm.wasi import abi, preview1
+
+    assert preview1._SHUTDOWN_MODES == {
+        abi.SDFLAGS_RD: socket.SHUT_RD, abi.SDFLAGS_WR: socket.SHUT_WR,
+        abi.SDFLAGS_RD | abi.SDFLAGS_WR: socket.SHUT_RDWR}

@@ -11,7 +11,6 @@ Modules: values (ValType, Val, conversions), types, config (Config, Engine), sto
 (Linker, InstancePre), wasi (WasiConfig, define_wasi's functions), unsupported.
 """
 
-from typing import Union
 
 from ..errors import Frame, LinkError, Trap, TrapCode, WasiExit, WasmtimeError
 from .config import Config, Engine
@@ -26,7 +25,7 @@ from .values import Val, ValType
 from .wasi import WasiConfig
 
 ExitTrap = WasiExit
-Storelike = Union[Store, Caller]
+Storelike = Store | Caller
 
 __all__ = [
     "Config", "Engine", "Store", "Module", "Instance", "InstanceExports", "InstancePre", "Linker",

@@ -7,9 +7,9 @@ each one is decided by a policy from one table (docs/api.md lists them):
   turn the feature off, so it says so rather than accept modules the user wanted rejected).
 - PROPOSAL: a proposal (or Cranelift's NaN canonicalization) jitwasm does not implement:
   False is accepted, True refused.
-- COMPILED: changes the generated code (fuel, epoch interruption checks): both values accepted;
-  the Engine hands them to the compiler as a CompileOptions (`Engine.compile_options`).
-- NOT_YET: a setting jitwasm does not implement yet (lazy compilation): True is refused.
+- COMPILED: changes how code is generated (fuel and epoch interruption checks, lazy
+  compilation): both values accepted; the Engine hands them to the compiler as a
+  CompileOptions (`Engine.compile_options`).
 - IGNORED: tuning and tooling with no meaning for jitwasm's single baseline compiler (debug
   info, opt levels, profilers, memory reservation sizes, ...): accepted, no effect.
 
@@ -17,8 +17,8 @@ Settings are readable here (wasmtime-py's are write-only). An Engine copies them
 """
 
 import ctypes
-import platform
-import threading
+import os
+import _thread  # threading's primitives, without importing threading (~2 ms at startup)
 
 from ..errors import WasmtimeError
 from .managed import Managed
@@ -35,11 +35,6 @@ def _proposal(name: str, enable: bool) -> None:
         raise WasmtimeError(f"cannot enable {name}: jitwasm does not implement it")
 
 
-def _not_yet(name: str, enable: bool) -> None:
-    if enable:
-        raise WasmtimeError(f"{name} is not supported yet")
-
-
 def _ignored(name: str, enable) -> None:
     pass
 
@@ -48,7 +43,7 @@ def _compiled(name: str, enable) -> None:
     pass
 
 
-WASM2, PROPOSAL, NOT_YET, IGNORED, COMPILED = _wasm2, _proposal, _not_yet, _ignored, _compiled
+WASM2, PROPOSAL, IGNORED, COMPILED = _wasm2, _proposal, _ignored, _compiled
 
 # name -> (policy, default) for every boolean setting.
 BOOL_SETTINGS = {
@@ -73,7 +68,8 @@ BOOL_SETTINGS = {
     "shared_memory": (PROPOSAL, False),
     "cranelift_nan_canonicalization": (PROPOSAL, False),
     "consume_fuel": (COMPILED, False),
-    "lazy_compilation": (NOT_YET, False),  # jitwasm's own: compilation is eager for now
+    "lazy_compilation": (COMPILED, False),  # jitwasm's own: compile each function at its
+                                            # first call (eager by default, as wasmtime)
     "wasm_relaxed_simd_deterministic": (IGNORED, False),
     "debug_info": (IGNORED, False),
     "cranelift_debug_verifier": (IGNORED, False),
@@ -216,7 +212,7 @@ for _name in IGNORED_SIZES:
 
 
 def host_target() -> str:
-    return f"{platform.machine()}-unknown-linux-gnu"
+    return f"{os.uname().machine}-unknown-linux-gnu"
 
 
 class Engine(Managed):
@@ -233,7 +229,7 @@ class Engine(Managed):
         self.config._settings = dict(config._settings)
         self.stack_budget = config.max_wasm_stack  # None: the runtime's default
         self._epoch = ctypes.c_uint64()
-        self._epoch_lock = threading.Lock()
+        self._epoch_lock = _thread.allocate_lock()
 
     @property
     def epoch(self) -> int:

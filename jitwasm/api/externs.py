@@ -7,7 +7,6 @@ implementation returns a Val wrapping None; `== None` holds for both).
 """
 
 import ctypes
-from typing import Any
 
 from ..binary import types as t
 from ..errors import WasmtimeError
@@ -24,7 +23,7 @@ from .values import from_bits, from_raw, to_bits, to_raw
 class Global:
     __slots__ = ("_global",)
 
-    def __init__(self, store, ty: GlobalType, val: Any):
+    def __init__(self, store, ty: GlobalType, val: object):
         if not isinstance(ty, GlobalType):
             raise TypeError("expected a GlobalType")
         self._global = RtGlobal(ty._type, to_bits(rt_store(store), ty._type.valtype, val))
@@ -38,11 +37,11 @@ class Global:
     def type(self, store=None) -> GlobalType:
         return GlobalType._wrap(self._global.type)
 
-    def value(self, store) -> Any:
+    def value(self, store) -> object:
         g = self._global
         return from_bits(rt_store(store), g.type.valtype, g.bits)
 
-    def set_value(self, store, val: Any) -> None:
+    def set_value(self, store, val: object) -> None:
         g = self._global
         bits = to_bits(rt_store(store), g.type.valtype, val)
         if not g.type.mutable:
@@ -126,7 +125,7 @@ class Memory:
 class Table:
     __slots__ = ("_table",)
 
-    def __init__(self, store, ty: TableType, init: Any):
+    def __init__(self, store, ty: TableType, init: object):
         if not isinstance(ty, TableType):
             raise TypeError("expected a TableType")
         raw = to_raw(rt_store(store), ty._type.elem_type, init)
@@ -149,7 +148,7 @@ class Table:
     def size(self, store=None) -> int:
         return self._table.size
 
-    def grow(self, store, amt: int, init: Any) -> int:
+    def grow(self, store, amt: int, init: object) -> int:
         """Add `amt` elements set to `init`; return the previous size."""
         table = self._table
         old = table.grow(amt, to_raw(rt_store(store), table.type.elem_type, init))
@@ -157,14 +156,14 @@ class Table:
             raise WasmtimeError(f"failed to grow table by `{amt}`")
         return old
 
-    def get(self, store, idx: int) -> Any:
+    def get(self, store, idx: int) -> object:
         """Element `idx`; None if it is null or out of bounds."""
         table = self._table
         if not 0 <= idx < table.size:
             return None
         return from_raw(rt_store(store), table.type.elem_type, table.get(idx))
 
-    def set(self, store, idx: int, val: Any) -> None:
+    def set(self, store, idx: int, val: object) -> None:
         table = self._table
         raw = to_raw(rt_store(store), table.type.elem_type, val)
         if not 0 <= idx < table.size:

@@ -7,7 +7,7 @@ store's externref table and funcref map.
 """
 
 import contextlib
-from typing import Any, Callable
+from collections.abc import Callable
 
 from ..backend_x64.trampolines import thread_state
 from ..binary import types as t
@@ -44,7 +44,7 @@ class Func:
     def type(self, store=None) -> FuncType:
         return FuncType._wrap(self._func.type)
 
-    def __call__(self, store, *params) -> Any:
+    def __call__(self, store, *params) -> object:
         # The fast path: numbers only, the default stack budget (`_nparams` stays -1 otherwise).
         # A Val argument makes the raw call fail before entering Wasm; it is converted then.
         if len(params) == self._nparams:

@@ -1,6 +1,6 @@
 """`Linker` (named definitions resolved against a module's imports) and `InstancePre`."""
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..binary import types as t
 from ..errors import WasmtimeError

@@ -2,7 +2,7 @@
 
 from functools import partial
 from os import PathLike
-from typing import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 
 from ..binary import types as t
 from ..errors import WasmtimeError

@@ -6,7 +6,6 @@ so a `Caller` reaches it from the runtime store alone and no reference cycle kee
 (and their memory reservations) alive longer than reference counting would.
 """
 
-from typing import Any
 
 from ..errors import WasmtimeError
 from ..runtime.store import Store as RtStore
@@ -27,7 +26,7 @@ class Store(Managed):
 
     __slots__ = ("engine", "_store", "_state", "__weakref__")
 
-    def __init__(self, engine: Engine | None = None, data: Any = None):
+    def __init__(self, engine: Engine | None = None, data: object = None):
         if engine is None:
             engine = Engine()
         elif not isinstance(engine, Engine):
@@ -36,7 +35,7 @@ class Store(Managed):
         self._store = RtStore(data, engine._epoch)
         self._state = self._store.embedder = StoreState(engine)
 
-    def data(self) -> Any:
+    def data(self) -> object:
         return self._store.data
 
     def gc(self) -> None:

@@ -7,7 +7,6 @@ runtime sees ints, floats, externref handles and FuncRef addresses (see runtime/
 """
 
 import struct
-from typing import Any
 
 from ..binary import types as t
 from ..errors import WasmtimeError
@@ -82,7 +81,7 @@ class Val:
 
     __slots__ = ("_kind", "_val")
 
-    def __init__(self, kind: int, val: Any):
+    def __init__(self, kind: int, val: object):
         self._kind = kind
         self._val = val
 
@@ -117,7 +116,7 @@ class Val:
         return cls(t.V128, val & _MASK128)
 
     @classmethod
-    def externref(cls, extern: Any) -> "Val":
+    def externref(cls, extern: object) -> "Val":
         return cls(t.EXTERNREF, extern)
 
     @classmethod
@@ -131,7 +130,7 @@ class Val:
         return cls(ty._kind, None)
 
     @property
-    def value(self) -> Any:
+    def value(self) -> object:
         return self._val
 
     @property
@@ -156,7 +155,7 @@ class Val:
     def as_v128(self) -> int | None:
         return self._as(t.V128)
 
-    def as_externref(self) -> Any:
+    def as_externref(self) -> object:
         return self._as(t.EXTERNREF)
 
     def as_funcref(self):

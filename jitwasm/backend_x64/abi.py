@@ -24,7 +24,7 @@ prologues check the stack with `emit_stack_check`.
 """
 
 from functools import lru_cache
-from typing import NamedTuple
+from collections import namedtuple
 
 from ..binary.types import F32, F64, V128
 from ..runtime.vmctx import (ACT_STACK_LIMIT, ACT_TRAP_LANDING, FUNCREF_CODE, FUNCREF_VMCTX,
@@ -58,10 +58,13 @@ FLOAT_CLASS = frozenset((F32, F64, V128))
 LOC_GPR, LOC_XMM, LOC_STACK = 0, 1, 2
 
 
-class SignatureLayout(NamedTuple):
-    params: tuple   # one location per parameter
-    results: tuple  # one location per result
-    stack_bytes: int  # outgoing area the caller reserves (a multiple of 16)
+class SignatureLayout(namedtuple("SignatureLayout", "params results stack_bytes")):
+    """Fields:
+    params: one location per parameter
+    results: one location per result
+    stack_bytes: outgoing area the caller reserves (a multiple of 16)
+    """
+    __slots__ = ()
 
 
 def _assign(types: tuple, int_regs: tuple, float_regs: tuple) -> tuple[tuple, int]:

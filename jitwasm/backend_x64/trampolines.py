@@ -22,8 +22,9 @@ stack and the host exception in flight.
 """
 
 import ctypes
-import threading
-from typing import NamedTuple
+import functools
+import _thread  # threading's primitives, without importing threading (~2 ms at startup)
+from collections import namedtuple
 
 from ..binary.types import F32, F64, I32, I64, V128
 from ..runtime import native
@@ -147,15 +148,17 @@ def assemble_entry(params: tuple, results: tuple) -> bytes:
     return a.finish()
 
 
-class EntryTrampoline(NamedTuple):
-    code: CodeMemory
-    function: object  # ENTRY_PROTOTYPE instance: function(vmctx, callee, call_buffer) -> int
+class EntryTrampoline(namedtuple("EntryTrampoline", "code function")):
+    """Fields:
+    function: ENTRY_PROTOTYPE instance: function(vmctx, callee, call_buffer) -> int
+    """
+    __slots__ = ()
 
 
 def _cached(build):
     """Process-wide cache by signature: trampolines are immutable and tiny, never freed."""
     cache: dict = {}
-    lock = threading.Lock()
+    lock = _thread.allocate_lock()
 
     def get(params: tuple, results: tuple):
         key = (tuple(params), tuple(results))
@@ -234,8 +237,11 @@ _VIEW_OF_TYPE = {I32: VIEW_I32, I64: VIEW_I64, F32: VIEW_F32, F64: VIEW_F64, V12
 _MASK64 = (1 << 64) - 1
 
 
+@functools.lru_cache(maxsize=None)
 def _view_arrays(n_slots: int) -> tuple:
-    """Array types covering n_slots 16-byte slots, indexed by view kind (v128 uses u64)."""
+    """Array types covering n_slots 16-byte slots, indexed by view kind (v128 uses u64);
+    cached: making a ctypes array type costs ~50 us, and a program's WASI imports alone ask
+    for dozens."""
     types = [ct * (n_slots * SLOT_SIZE // ctypes.sizeof(ct)) for ct in _VIEW_CTYPES]
     return tuple(types + [types[VIEW_U64]])
 
@@ -300,7 +306,7 @@ class ThreadState:
         return make_trap(code, self.header.trap_pc)
 
 
-_tls = threading.local()
+_tls = _thread._local()
 
 
 def thread_state() -> ThreadState:

@@ -115,16 +115,16 @@ def bench(file, args, engines, invoke, runs, warmup, baseline, json_path, plot_p
     cross over. Options go before FILE. Exit status 1 if an engine traps or fails, or the
     engines disagree on the result; engines that are not installed are reported, not failed.
     """
-    from ..cli import _Invalid, _read_module
+    from ..cli_run import InvalidModuleFile, read_module
     from .report import failed
 
     try:
-        wasm = _read_module(file)
+        wasm = read_module(file)
         doc = bench_command(str(file), wasm, args, engines=engines, invoke=invoke, runs=runs,
                             warmup=warmup, baseline=baseline, json_path=json_path,
                             plot_path=plot_path, timeout=timeout, pywasm_cap=pywasm_cap,
                             echo=click.echo)
-    except (_Invalid, BenchError) as e:
+    except (InvalidModuleFile, BenchError) as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(1)
     sys.exit(1 if failed(doc) else 0)

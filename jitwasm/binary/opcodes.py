@@ -15,7 +15,7 @@ control/variable/reference/table ops whose typing depends on context. `SIGNATURE
 decoded form `(pop types, push types)` with params in stack order (last param popped first).
 """
 
-from typing import NamedTuple
+from collections import namedtuple
 
 from ..errors import DecodeError
 from .leb128 import read_s32, read_s33, read_s64, read_u32
@@ -510,12 +510,14 @@ FDFF f64x2.convert_low_i32x4_u - v:v
 """
 
 
-class OpInfo(NamedTuple):
-    name: str
-    imm: int                 # IMM_* kind
-    sig: tuple | None        # (pop types, push types) or None when context-dependent
-    align: int | None        # natural alignment (log2 bytes) of a memory access
-    lanes: int | None        # lane count of a lane-indexed op
+class OpInfo(namedtuple("OpInfo", "name imm sig align lanes")):
+    """Fields:
+    imm: IMM_* kind
+    sig: (pop types, push types) or None when context-dependent
+    align: natural alignment (log2 bytes) of a memory access
+    lanes: lane count of a lane-indexed op
+    """
+    __slots__ = ()
 
 
 def _parse_sig(text: str):
@@ -527,21 +529,27 @@ def _parse_sig(text: str):
 
 
 def _build():
+    """The table parsed (on every import, so written for speed: signatures parsed once each)."""
     info = {}
-    for line in _TABLE.strip().splitlines():
+    sigs = {}
+    make = OpInfo._make
+    for line in _TABLE.strip().split("\n"):
         code, name, imm, sig, *extra = line.split()
-        extra = [int(x) for x in extra]
         imm_kind = _IMM_BY_TAG[imm]
-        align = extra[0] if imm_kind in (IMM_MEMARG, IMM_MEMARG_LANE) else None
-        if imm_kind == IMM_LANE:
-            lanes = extra[0]
-        elif imm_kind == IMM_MEMARG_LANE:
-            lanes = extra[1]
+        parsed = sigs.get(sig, False)
+        if parsed is False:
+            parsed = sigs[sig] = _parse_sig(sig)
+        align = lanes = None
+        if extra:                     # memory access: alignment [, lanes]; lane op: lanes
+            if imm_kind == IMM_LANE:
+                lanes = int(extra[0])
+            else:
+                align = int(extra[0])
+                if imm_kind == IMM_MEMARG_LANE:
+                    lanes = int(extra[1])
         elif imm_kind == IMM_SHUFFLE:
             lanes = 32
-        else:
-            lanes = None
-        info[int(code, 16)] = OpInfo(name, imm_kind, _parse_sig(sig), align, lanes)
+        info[int(code, 16)] = make((name, imm_kind, parsed, align, lanes))
     return info
 
 

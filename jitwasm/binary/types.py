@@ -3,7 +3,7 @@
 Value types use their binary encoding byte, which keeps decoding a table lookup.
 """
 
-from typing import NamedTuple
+from collections import namedtuple
 
 I32 = 0x7F
 I64 = 0x7E
@@ -32,10 +32,10 @@ EXTERN_NAMES = {EXTERN_FUNC: "func", EXTERN_TABLE: "table", EXTERN_MEMORY: "memo
                 EXTERN_GLOBAL: "global"}
 
 
-class FuncType(NamedTuple):
-    """A function signature; hashable, so equal signatures canonicalise through a dict."""
-    params: tuple   # of valtype ints
-    results: tuple  # of valtype ints
+class FuncType(namedtuple("FuncType", "params results")):
+    """A function signature (tuples of valtype ints); hashable, so equal signatures
+    canonicalise through a dict."""
+    __slots__ = ()
 
     def __str__(self) -> str:
         p = " ".join(VALTYPE_NAMES[t] for t in self.params)
@@ -43,23 +43,23 @@ class FuncType(NamedTuple):
         return f"[{p}] -> [{r}]"
 
 
-class Limits(NamedTuple):
-    min: int
-    max: int | None
+class Limits(namedtuple("Limits", "min max")):
+    """min and max (None: unbounded) of a table (elements) or memory (64 KiB pages)."""
+    __slots__ = ()
 
 
-class TableType(NamedTuple):
-    elem_type: int  # FUNCREF or EXTERNREF
-    limits: Limits
+class TableType(namedtuple("TableType", "elem_type limits")):
+    """elem_type: FUNCREF or EXTERNREF; limits: a Limits."""
+    __slots__ = ()
 
 
-class MemoryType(NamedTuple):
-    limits: Limits  # in 64 KiB pages
+class MemoryType(namedtuple("MemoryType", "limits")):
+    """limits: a Limits in 64 KiB pages."""
+    __slots__ = ()
 
 
-class GlobalType(NamedTuple):
-    valtype: int
-    mutable: bool
+class GlobalType(namedtuple("GlobalType", "valtype mutable")):
+    __slots__ = ()
 
 
 def valtype_name(t: int) -> str:

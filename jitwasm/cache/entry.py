@@ -2,20 +2,20 @@
 
 Layout (little-endian): MAGIC, header struct (key, flags, counts, lengths), the module bytes,
 func_offsets (u32 each), trap sites (4 x u64 each: native offset, trap code, function index,
-Wasm offset), the code, then sha256 of everything before it. decode_entry checks the length,
-the checksum and the key before anything is mapped executable; any mismatch is a
-CacheEntryError, which callers treat as a miss.
+Wasm offset), the code, then the digest (digest.py) of everything before it. decode_entry
+checks the length, the checksum and the key before anything is mapped executable; any mismatch
+is a CacheEntryError, which callers treat as a miss.
 """
 
-import hashlib
 import struct
 from array import array
 
 from ..runtime.traps import TrapSite
+from .digest import DIGEST_SIZE, digest
 
 MAGIC = b"\0jitwasm-code\0\0\0"
 _HEADER = struct.Struct("<16s64sIIIII")  # magic, key, explicit_bounds, nimports, nfuncs,
-_DIGEST = 32                              # nsites, code length; then wasm length below
+_DIGEST = DIGEST_SIZE                     # nsites, code length; then wasm length below
 _WASM_LEN = struct.Struct("<Q")
 
 
@@ -37,7 +37,7 @@ def encode_entry(key: str, wasm: bytes, compiled) -> bytes:
              _WASM_LEN.pack(len(wasm)), wasm, array("I", offsets).tobytes(), sites.tobytes(),
              code]
     body = b"".join(parts)
-    return body + hashlib.sha256(body).digest()
+    return body + digest(body)
 
 
 def decode_entry(blob, key: str | None = None):
@@ -54,7 +54,7 @@ def decode_entry(blob, key: str | None = None):
     body_len = fixed + wasm_len + 4 * nfuncs + 32 * nsites + code_len
     if len(blob) != body_len + _DIGEST:
         raise CacheEntryError("truncated or padded")
-    if hashlib.sha256(blob[:body_len]).digest() != blob[body_len:]:
+    if digest(blob[:body_len]) != blob[body_len:]:
         raise CacheEntryError("checksum mismatch")
     if key is not None and entry_key.decode() != key:
         raise CacheEntryError("made for another module, jitwasm version, CPU or options")

@@ -5,9 +5,9 @@ bumped on ABI or code-shape changes between releases), the CPU features the emit
 (backend_x64's HAS_* flags) and the compile options (fuel/epoch checks, explicit bounds).
 """
 
-import hashlib
+from .digest import digest
 
-COMPILER_VERSION = 1  # bump when generated code or its metadata changes shape
+COMPILER_VERSION = 2  # bump when generated code or its metadata changes shape
 
 
 def cpu_features() -> str:
@@ -19,13 +19,10 @@ def cpu_features() -> str:
 
 
 def cache_key(wasm: bytes, options) -> str:
-    """A hex sha256 naming the compiled code of `wasm` under `options` (a CompileOptions; only
+    """A hex digest naming the compiled code of `wasm` under `options` (a CompileOptions; only
     its code-shaping fields count: lazy and eager code are cached alike)."""
     from .. import __version__
 
     tag = options._replace(lazy=False).cache_tag()
-    h = hashlib.sha256()
-    h.update(hashlib.sha256(wasm).digest())
-    h.update(f"|jitwasm {__version__}|compiler {COMPILER_VERSION}|{cpu_features()}|{tag}"
-             .encode())
-    return h.hexdigest()
+    return digest(digest(wasm), f"|jitwasm {__version__}|compiler {COMPILER_VERSION}|"
+                                f"{cpu_features()}|{tag}".encode()).hex()

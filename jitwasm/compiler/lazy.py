@@ -20,7 +20,6 @@ from ..backend_x64.assembler import Assembler
 from ..backend_x64.trampolines import (LAZY_CALLBACK_PROTOTYPE, LAZY_THUNK_SIZE, lazy_resolve_offset,
                                        lazy_thunks, thread_state)
 from ..binary.module import ModuleInfo
-from ..binary.types import V128
 from ..runtime import native
 from ..runtime.code_memory import CodeMemory
 from ..runtime.vmctx import FUNCREF_CODE, FUNCREF_SIZE, VMContext
@@ -55,19 +54,6 @@ class LazyCompiledModule:
         base = self.thunks.address
         for i in range(count):
             self.slots[i] = base + lazy_resolve_offset(count, i)
-        for i in self._maybe_unsupported(info):
-            self.compile_function(i)  # NotSupported surfaces at load time, as when eager
-
-    @staticmethod
-    def _maybe_unsupported(info: ModuleInfo):
-        """Functions that may use SIMD (a v128 in the signature or locals, or a 0xFD byte
-        anywhere in the body): the compiler may reject them, which must happen up front."""
-        data, first = info.data, info.num_imported_funcs
-        for i, body in enumerate(info.codes):
-            params, results = info.func_types[first + i]
-            if (V128 in body.locals or V128 in params or V128 in results
-                    or data.find(b"\xfd", body.code_start, body.end) >= 0):
-                yield i
 
     def func_address(self, index: int) -> int:
         """The thunk of the `index`-th defined function (valid for the module's lifetime)."""

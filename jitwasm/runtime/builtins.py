@@ -12,15 +12,13 @@ Operand order follows the Wasm instruction's stack operands, with the static imm
 (memory/table/segment indices) as leading i32 parameters.
 """
 
-from typing import NamedTuple
+from collections import namedtuple
 
-from ..binary.types import EXTERNREF, FUNCREF, I32
+from ..binary.types import FUNCREF, I32
 
 
-class Builtin(NamedTuple):
-    name: str
-    params: tuple
-    results: tuple
+class Builtin(namedtuple("Builtin", "name params results")):
+    __slots__ = ()
 
 
 # A table element or reference argument crosses as an i64-sized pointer/handle; the compiler

@@ -13,7 +13,7 @@ beyond what was reserved fails, which `memory.grow` is allowed to do.
 """
 
 import ctypes
-import threading
+import _thread  # threading's primitives, without importing threading (~2 ms at startup)
 import weakref
 
 from . import native
@@ -40,7 +40,7 @@ class MemoryReservation:
             raise ValueError(f"initial size {initial_pages} exceeds maximum {limit} pages")
         self.maximum = limit
         self.pages = 0
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         base = None
         if not explicit_bounds:
             try:

@@ -9,9 +9,9 @@ trap site (for the precise trap kind and the Wasm backtrace).
 
 import bisect
 import ctypes
-import threading
+import _thread  # threading's primitives, without importing threading (~2 ms at startup)
 import weakref
-from typing import NamedTuple
+from collections import namedtuple
 
 from ..errors import Trap, TrapCode
 from . import native
@@ -89,12 +89,13 @@ def trap_message(code: int) -> str:
     return TRAP_MESSAGES.get(code) or f"unknown trap code {code}"
 
 
-class TrapSite(NamedTuple):
-    """What the compiler recorded for an instruction that may trap (by signal or explicitly)."""
+class TrapSite(namedtuple("TrapSite", "code func_index wasm_offset")):
+    """What the compiler recorded for an instruction that may trap (by signal or explicitly).
 
-    code: int  # the TRAP_* it means (overrides the signal's default kind)
-    func_index: int
-    wasm_offset: int  # byte offset in the module binary
+    code: the TRAP_* it means (overrides the signal's default kind)
+    wasm_offset: byte offset in the module binary
+    """
+    __slots__ = ()
 
 
 # ---- the code-range registry ------------------------------------------------------------------
@@ -122,7 +123,7 @@ class CodeRegistry:
     """
 
     def __init__(self, capacity: int = 256):
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()
         self._cell = (ctypes.c_uint64 * 1)()
         self._tables: list = []  # every table ever published (kept alive, see above)
         self._table = None

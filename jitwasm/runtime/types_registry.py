@@ -6,12 +6,12 @@ the registry process-wide rather than per store is a superset of that (a host fu
 once in a Linker can serve many stores) and costs one dict.
 """
 
-import threading
+import _thread  # threading's primitives, without importing threading (~2 ms at startup)
 
 from ..binary.types import FuncType
 
 _ids: dict = {}
-_lock = threading.Lock()
+_lock = _thread.allocate_lock()
 
 
 def canonical_type_id(functype: FuncType) -> int:

@@ -35,7 +35,7 @@ path `_pop_vals`, which is the spec's `pop_vals` exactly. Opcode facts (signatur
 alignments, lane counts) come from `binary.opcodes`.
 """
 
-from typing import NamedTuple
+from collections import namedtuple
 
 from ..binary import opcodes as op
 from ..binary.decoder import (
@@ -60,13 +60,16 @@ _EMPTY = []  # shared, never mutated
 _IF, _ELSE = op.IF, op.ELSE
 
 
-class FuncFacts(NamedTuple):
-    """What validation learned about one function, for the compiler to reuse."""
-    max_stack: int        # deepest operand stack (values; params and locals excluded)
-    max_depth: int        # deepest control nesting (the body itself counts as 1)
-    has_calls: bool       # contains call / call_indirect
-    uses_memory: bool     # touches linear memory (loads, stores, memory.*)
-    grows_memory: bool    # contains memory.grow
+class FuncFacts(namedtuple("FuncFacts", "max_stack max_depth has_calls uses_memory grows_memory")):
+    """What validation learned about one function, for the compiler to reuse.
+
+    max_stack: deepest operand stack (values; params and locals excluded)
+    max_depth: deepest control nesting (the body itself counts as 1)
+    has_calls: contains call / call_indirect
+    uses_memory: touches linear memory (loads, stores, memory.*)
+    grows_memory: contains memory.grow
+    """
+    __slots__ = ()
 
 
 # NamedTuple construction without the generated Python-level __new__ (once per function).

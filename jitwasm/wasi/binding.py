@@ -62,9 +62,7 @@ def define_wasi(linker, ctx, api=None, memory_export: str = MEMORY_EXPORT,
         from .. import api
     valtypes = {I32: api.ValType.i32(), I64: api.ValType.i64()}
     view_of = CallerMemory(memory_export)
-    for name, (params, results, method) in ctx.host_functions().items():
-        if names is not None and name not in names:
-            continue
+    for name, (params, results, method) in ctx.host_functions(names).items():
         functype = api.FuncType([valtypes[t] for t in params], [valtypes[t] for t in results])
         linker.define_func(MODULE, name, functype, _host(method, view_of), access_caller=True)
 

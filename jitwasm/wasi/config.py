@@ -3,8 +3,7 @@
 Plain data, checked once when a `WasiCtx` is built; nothing here touches the OS.
 """
 
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from collections import namedtuple
 
 
 class _Inherit:
@@ -17,14 +16,11 @@ class _Inherit:
 INHERIT = _Inherit()
 
 
-class Preopen(NamedTuple):
+class Preopen(namedtuple("Preopen", "host_path guest_path writable", defaults=(True,))):
     """A host directory the guest sees as `guest_path`; `writable=False` grants reading only."""
-    host_path: str
-    guest_path: str
-    writable: bool = True
+    __slots__ = ()
 
 
-@dataclass
 class WasiConfig:
     """Settings of one WASI instance.
 
@@ -35,12 +31,19 @@ class WasiConfig:
     preopens: `Preopen`s or `(host_path, guest_path)` / `(host_path, guest_path, writable)`
         tuples; they become fds 3, 4, ... in order.
     """
-    argv: list = field(default_factory=list)
-    env: dict = field(default_factory=dict)
-    preopens: list = field(default_factory=list)
-    stdin: object = None
-    stdout: object = None
-    stderr: object = None
+
+    def __init__(self, argv=None, env=None, preopens=None, stdin=None, stdout=None,
+                 stderr=None):   # a plain class: dataclasses would import inspect (~20 ms)
+        self.argv = [] if argv is None else argv
+        self.env = {} if env is None else env
+        self.preopens = [] if preopens is None else preopens
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def __repr__(self) -> str:
+        return (f"WasiConfig(argv={self.argv!r}, env={self.env!r}, preopens={self.preopens!r}, "
+                f"stdin={self.stdin!r}, stdout={self.stdout!r}, stderr={self.stderr!r})")
 
     def inherit_stdio(self) -> "WasiConfig":
         self.stdin = self.stdout = self.stderr = INHERIT

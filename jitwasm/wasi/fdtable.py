@@ -12,7 +12,6 @@ dispatch with one method call instead of type tests:
 
 import heapq
 import os
-import socket
 import stat as _stat
 
 from . import abi
@@ -208,6 +207,8 @@ class SocketEntry(FdEntry):
     unseekable_errno = ESPIPE
 
     def __init__(self, sock, rights):
+        import socket   # loaded already: the host gave this socket
+
         self.sock = sock
         filetype = (abi.FILETYPE_SOCKET_STREAM if sock.type == socket.SOCK_STREAM
                     else abi.FILETYPE_SOCKET_DGRAM)

@@ -16,14 +16,13 @@ absence means the fd is not open for that (EBADF, as POSIX and wasmtime say).
 import fcntl
 import io
 import os
-import socket
 import stat as _stat
 import struct
 import time
 import weakref
 
 from ..errors import WasiExit, WasmError
-from . import abi, hostfs, poll, sandbox
+from . import abi, hostfs, sandbox
 from .abi import DIRENT, FDSTAT, FILESTAT, PRESTAT, U16, U32, U64
 from .config import INHERIT, WasiConfig
 from .errno import (EBADF, EFAULT, EILSEQ, EINVAL, EIO, EISDIR, ENAMETOOLONG, ENOENT,
@@ -49,8 +48,9 @@ _ADVICE = {
 _WHENCE = {abi.WHENCE_SET: os.SEEK_SET, abi.WHENCE_CUR: os.SEEK_CUR, abi.WHENCE_END: os.SEEK_END}
 _O_SYNC_FLAGS = ((abi.FDFLAGS_DSYNC, os.O_DSYNC), (abi.FDFLAGS_SYNC, os.O_SYNC),
                  (abi.FDFLAGS_RSYNC, getattr(os, "O_RSYNC", os.O_SYNC)))
-_SHUTDOWN_MODES = {abi.SDFLAGS_RD: socket.SHUT_RD, abi.SDFLAGS_WR: socket.SHUT_WR,
-                   abi.SDFLAGS_RD | abi.SDFLAGS_WR: socket.SHUT_RDWR}
+# Linux's SHUT_RD, SHUT_WR, SHUT_RDWR (the socket module, ~8 ms to import, loads only for the
+# host sockets a program is given; its constants are checked against these in the tests)
+_SHUTDOWN_MODES = {abi.SDFLAGS_RD: 0, abi.SDFLAGS_WR: 1, abi.SDFLAGS_RD | abi.SDFLAGS_WR: 2}
 _SOCKET_RIGHTS = (abi.RIGHTS_FD_READ | abi.RIGHTS_FD_WRITE | abi.RIGHTS_FD_FDSTAT_SET_FLAGS
                   | abi.RIGHTS_FD_FILESTAT_GET | abi.RIGHTS_POLL_FD_READWRITE
                   | abi.RIGHTS_SOCK_SHUTDOWN | abi.RIGHTS_SOCK_ACCEPT)
@@ -209,10 +209,12 @@ class WasiCtx:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def host_functions(self) -> dict:
-        """name -> (param valtypes, result valtypes, bound method), for the runtime's linker."""
+    def host_functions(self, names=None) -> dict:
+        """name -> (param valtypes, result valtypes, bound method), for the runtime's linker;
+        `names`: only those (each entry point is generated on first use)."""
         return {name: (params, results, getattr(self, name))
-                for name, (params, results) in SIGNATURES.items()}
+                for name, (params, results) in SIGNATURES.items()
+                if names is None or name in names}
 
     # -- lookups -----------------------------------------------------------------------------
 
@@ -679,6 +681,8 @@ class WasiCtx:
     @syscall
     def poll_oneoff(self, mem, in_ptr, out_ptr, nsubscriptions, nevents_ptr):
         check_range(mem, nevents_ptr, 4)
+        from . import poll   # select, termios: loaded only by programs that poll
+
         U32.pack_into(mem, nevents_ptr, poll.poll_oneoff(self.fds, mem, in_ptr, out_ptr,
                                                          nsubscriptions))
         return 0
@@ -705,6 +709,8 @@ class WasiCtx:
             raise ErrnoError(EINVAL)
         check_range(mem, ro_datalen_ptr, 4)
         check_range(mem, ro_flags_ptr, 2)
+        import socket   # loaded already: the host gave this socket
+
         host_flags = ((socket.MSG_PEEK if ri_flags & abi.RIFLAGS_RECV_PEEK else 0)
                       | (socket.MSG_WAITALL if ri_flags & abi.RIFLAGS_RECV_WAITALL else 0))
         buffers = iovecs(mem, ri_data, ri_data_len)

@@ -1,0 +1,26 @@
+"""The `jitwasm` console script.
+
+A well-formed `jitwasm run ...` command line is parsed here (cli_run.parse_run_args) and run
+without importing click, whose import (~45 ms) would be a third of a small program's whole
+start; everything else (other commands, --help, any error in the command line) goes to the
+click CLI in jitwasm.cli, which gives the same parameters and its usual messages.
+"""
+
+import sys
+
+
+def main(argv=None) -> None:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"]:
+        from .cli_run import execute_run, parse_run_args
+
+        params = parse_run_args(argv[1:])
+        if params is not None:
+            sys.exit(execute_run(params))
+    from .cli import main as click_main
+
+    click_main(argv, prog_name="jitwasm")
+
+
+if __name__ == "__main__":     # python -m jitwasm.launcher
+    main()
