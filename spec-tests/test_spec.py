@@ -1,4 +1,6 @@
-"""One test per core spec script (the testsuite's top-level *.wast, not proposals/).
+"""One test per core spec script (the testsuite's top-level *.wast, not proposals/) and
+compilation mode: eager, and lazy (each function compiled at its first call), which must give
+the same results.
 
 A test fails when any assertion of its script fails; the message lists them. Conversions are
 cached outside the repo (see jitwasm.wast.conversion) and the missing ones are made in parallel
@@ -33,7 +35,7 @@ def converted(request):
     selected = [item.callspec.params["script"] for item in request.session.items
                 if getattr(item, "originalname", None) == "test_spec_script"
                 and item.callspec.params.get("script") is not None]
-    return convert_all(selected)
+    return convert_all(list(dict.fromkeys(selected)))
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +56,10 @@ def _failure_report(result) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.parametrize("mode", ["eager", "lazy"])
 @pytest.mark.parametrize("script", _script_params())
-def test_spec_script(script, converted, runner):
+def test_spec_script(script, mode, converted, runner, monkeypatch):
+    monkeypatch.setenv("JITWASM_COMPILE", mode)      # read by the runtime's default options
     result = runner.run_file(script, converted.get(script), name=script.name)
     if result.failures:
         pytest.fail(_failure_report(result), pytrace=False)

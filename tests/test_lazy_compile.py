@@ -2,12 +2,9 @@
 
 Checks that nothing is compiled up front, that the resolver keeps register and stack arguments
 intact, that thunk copies in other instances (imports) work before and after compilation, and
-that lazy and eager give the same results on spec scripts and the differential programs.
+that lazy and eager give the same results on the differential programs (the spec suite runs
+in both modes in spec-tests/).
 """
-
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -97,19 +94,7 @@ def test_lazy_traps_have_backtraces_like_eager():
             Instance(Store(), module).exports["outer"].call()
 
 
-SPEC = "/work/shared/wasm-testsuite"
-SCRIPTS = ("call.wast", "call_indirect.wast", "fac.wast", "linking.wast", "imports.wast",
-           "exports.wast", "start.wast", "func_ptrs.wast", "left-to-right.wast")
-
-
-@pytest.mark.skipif(not os.path.isdir(SPEC), reason="no spec testsuite")
-def test_spec_scripts_pass_lazily():
-    env = dict(os.environ, JITWASM_COMPILE="lazy")
-    proc = subprocess.run([sys.executable, "-c", "from jitwasm.cli import main; main()", "wast",
-                           *(os.path.join(SPEC, s) for s in SCRIPTS)],
-                          capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert " 0 failed" in proc.stdout.splitlines()[-1]
+# The whole spec suite runs lazily too: spec-tests/test_spec.py's `lazy` mode.
 
 
 @pytest.mark.parametrize("seed", range(0, 40, 4))
