@@ -8,7 +8,7 @@ import pytest
 import jitwasm
 from jitwasm import (Config, Engine, Func, FuncType, Global, GlobalType, Instance, Limits, Linker,
                      Memory, MemoryType, Module, Store, Table, TableType, Trap, TrapCode, Val,
-                     ValType, WasiConfig, WasmtimeError)
+                     ValType, WasiConfig, WasmtimeError, wat2wasm)
 from jitwasm.api.config import BOOL_SETTINGS, COMPILED, IGNORED, PROPOSAL, WASM2
 from jitwasm.errors import DecodeError, LinkError, ValidationError, WasiExit, WasmError
 from jitwasm.wast.conversion import WASM_TOOLS_HINT, find_wasm_tools
@@ -46,7 +46,6 @@ def test_fuel_and_epochs_reach_the_compiler_as_options():
 
 
 def test_lazy_compilation_setting_compiles_functions_at_their_first_call():
-    from jitwasm import Instance, Module, Store, wat2wasm
     from jitwasm.compiler.lazy import LazyCompiledModule
 
     wasm = wat2wasm("""(module
@@ -207,3 +206,57 @@ def test_traps_raised_by_runtime_code_are_classified_too():
         ex["tfill"](store)
     assert info.value.trap_code == TrapCode.TABLE_OUT_OF_BOUNDS
     assert Trap("unreachable").trap_code == TrapCode.UNREACHABLE  # the spec's message
+
+
+def test_caller_memory_view_is_the_callers_memory_cached_until_it_grows():
+    wasm = wat2wasm("""(module
+        (import "host" "peek" (func $peek (param i32) (result i32)))
+        (memory (export "memory") 1 3)
+        (data (i32.const 8) "\\2a")
+        (func (export "run") (param i32) (result i32) (call $peek (local.get 0)))
+        (func (export "grow") (drop (memory.grow (i32.const 1)))))""")
+    store = Store()
+    views = []
+
+    def peek(caller, address):
+        view = caller.memory_view()
+        views.append(view)
+        assert caller.memory_view("no such export") is None
+        return view[address] + len(view) // 65536 * 1000
+
+    i32 = ValType.i32()
+    func = Func(store, FuncType([i32], [i32]), peek, access_caller=True)
+    exports = Instance(store, Module(store.engine, wasm), [func]).exports(store)
+    assert exports["run"](store, 8) == 1042
+    assert exports["run"](store, 8) == 1042
+    assert views[0] is views[1]                       # one view while the length holds
+    exports["grow"](store)
+    assert exports["run"](store, 8) == 2042 and views[2] is not views[1]
+    views[2].release()                                 # a user released it: a fresh one
+    assert exports["run"](store, 8) == 2042
+
+
+def test_host_calls_from_changing_stack_depths_read_their_own_arguments():
+    """The host callback reuses its argument views for calls from the same stack address;
+    calls from other depths (recursion) must not see stale ones."""
+    wasm = wat2wasm("""(module
+        (import "host" "f" (func $f (param i32 i64) (result i64)))
+        (func $down (export "down") (param i32) (result i64)
+          (local i64)
+          (local.set 1 (call $f (local.get 0) (i64.extend_i32_u (local.get 0))))
+          (if (result i64) (i32.eqz (local.get 0))
+            (then (local.get 1))
+            (else (i64.add (local.get 1)
+                           (call $down (i32.sub (local.get 0) (i32.const 1))))))))""")
+    store = Store()
+    seen = []
+
+    def f(depth, wide):
+        seen.append((depth, wide))
+        return wide * 3 + depth
+
+    i32, i64 = ValType.i32(), ValType.i64()
+    func = Func(store, FuncType([i32, i64], [i64]), f)
+    down = Instance(store, Module(store.engine, wasm), [func]).exports(store)["down"]
+    assert down(store, 20) == sum(4 * d for d in range(21))
+    assert seen == [(d, d) for d in range(20, -1, -1)]

@@ -13,6 +13,7 @@ from ..backend_x64.trampolines import thread_state
 from ..binary import types as t
 from ..errors import WasmtimeError
 from ..runtime import functions as rt_functions
+from ..runtime.linear_memory import LinearMemory
 from ..runtime.store import Store as RtStore
 from .store import Store, rt_store
 from .types import FuncType
@@ -160,9 +161,17 @@ class Caller:
         extern = self._instance.exports.get(name)
         if extern is None:
             return None
-        from .externs import wrap_extern
+        return _externs.wrap_extern(extern)
 
-        return wrap_extern(extern)
+    def memory_view(self, name: str = "memory") -> memoryview | None:
+        """jitwasm's own: the calling instance's exported memory `name` as a writable
+        memoryview of its current bytes, or None if it exports no memory of that name.
+        Cheaper than `get(name)` with `data_ptr`/`data_len` (WASI takes one per call); do not
+        `release()` it, and take a new one after the memory grows."""
+        if self._instance is None:
+            return None
+        extern = self._instance.exports.get(name)
+        return extern.view() if type(extern) is LinearMemory else None
 
     def __getitem__(self, name: str):
         found = self.get(name)
@@ -225,3 +234,7 @@ def host_function(functype: t.FuncType, func: Callable, access_caller: bool,
         finally:
             caller._instance = None
     return Function.from_host(functype, host_with_caller, with_caller=True)
+
+
+# externs.py imports Func from here; a module reference resolves wrap_extern at call time
+from . import externs as _externs  # noqa: E402

@@ -388,11 +388,18 @@ class HostFunction:
         kinds = sorted({kind for kind, _ in arg_plan + result_plan})
         single = len(self.results) == 1
 
+        # The views of the previous call's slots: a call from the same stack depth (a loop)
+        # reuses them. One (address, views) tuple, swapped whole, so threads cannot mix them.
+        previous = [(None, None)]
+
         def callback(_ctx, slots):
             try:
-                views = [None] * len(arrays)
-                for kind in kinds:
-                    views[kind] = arrays[kind].from_address(slots)
+                seen, views = previous[0]
+                if seen != slots:
+                    views = [None] * len(arrays)
+                    for kind in kinds:
+                        views[kind] = arrays[kind].from_address(slots)
+                    previous[0] = (slots, views)
                 value = fn(*read_values(views, arg_plan))
                 values = (value,) if single else (value or ())
                 if len(values) != len(result_plan):

@@ -21,7 +21,8 @@ OUT_OF_BOUNDS = "out of bounds memory access"
 class LinearMemory:
     """A linear memory of `type`, growable up to its declared maximum (at most 4 GiB)."""
 
-    __slots__ = ("type", "reservation", "desc", "desc_address", "base", "_users", "__weakref__")
+    __slots__ = ("type", "reservation", "desc", "desc_address", "base", "_users", "_view",
+                 "__weakref__")
 
     def __init__(self, type_: MemoryType):
         limits = type_.limits
@@ -31,6 +32,7 @@ class LinearMemory:
         self.desc = MemoryDesc(self.base, self.reservation.length)
         self.desc_address = ctypes.addressof(self.desc)
         self._users: list = []  # weakrefs to the VMContexts whose memory 0 this is
+        self._view = None       # view()'s, while the length is unchanged
 
     @property
     def pages(self) -> int:
@@ -97,8 +99,17 @@ class LinearMemory:
         ctypes.memmove(self.base + dst, src_memory.base + src, count)
 
     def view(self) -> memoryview:
-        """Writable view of the current bytes (take a new one after a grow)."""
-        return self.reservation.view()
+        """Writable view of the current bytes (take a new one after a grow). The same view
+        while the length is unchanged: making one costs ~50 us, and WASI takes one per call.
+        (The view refers to the reservation, not to this object: no reference cycle.)"""
+        view = self._view
+        try:
+            if view is not None and len(view) == self.length:
+                return view
+        except ValueError:      # released by its user
+            pass
+        view = self._view = self.reservation.view()
+        return view
 
     def __repr__(self) -> str:
         return f"<LinearMemory {self.pages}/{self.type.limits.max} pages at {self.base:#x}>"

@@ -11,7 +11,8 @@ tests can check a program on wasmtime's engine and on jitwasm's with the same WA
 
 Each call hands the ctx the *calling* instance's memory export (a preloaded module calling WASI
 gets its own memory, as in wasmtime). The memoryview is rebuilt only when the memory's base or
-length changed since the previous call, so a syscall costs one export lookup, not a new view.
+length changed since the previous call, so a syscall costs one export lookup, not a new view;
+on jitwasm's own engine, `Caller.memory_view` gives the memory's cached view directly.
 """
 
 import ctypes
@@ -35,6 +36,9 @@ class CallerMemory:
         self._view = _NO_MEMORY
 
     def __call__(self, caller) -> memoryview:
+        memory_view = getattr(caller, "memory_view", None)
+        if memory_view is not None:        # jitwasm's Caller: one cached view, no wrappers
+            return memory_view(self.name) or _NO_MEMORY
         memory = caller.get(self.name)
         if memory is None or not hasattr(memory, "data_ptr"):
             return _NO_MEMORY
