@@ -763,6 +763,12 @@ def test_sse_stores(method, mnemonic, nbytes):
         check(lambda a: getattr(a, method)(mem, x), mnemonic, M(mem, nbytes), X(x))
 
 
+def test_mxcsr_load_store():
+    for _, mem in reg_mem_pairs():
+        check(lambda a: a.ldmxcsr_m(mem), "ldmxcsr", M(mem, 4))
+        check(lambda a: a.stmxcsr_m(mem), "stmxcsr", M(mem, 4))
+
+
 def test_movd_movq_gpr():
     for x in XMMS:
         for r in GPRS:

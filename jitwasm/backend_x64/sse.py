@@ -43,6 +43,15 @@ def _mx(prefix: bytes, opcode: bytes, w: int = 0):
     return form
 
 
+def _m(opcode: bytes, extension: int):
+    """Form `op [mem]` with an opcode extension in ModRM.reg (ldmxcsr: 0F AE /2)."""
+    h = heads(_NONE, 0, opcode)
+
+    def form(self, mem) -> None:
+        self._op_m(h, extension, mem)
+    return form
+
+
 def _rx_store(prefix: bytes, opcode: bytes, w: int):
     """Form `op gpr, xmm` where the XMM register is ModRM.reg (movd/movq r, x)."""
     h = heads(prefix, w, opcode)
@@ -135,6 +144,11 @@ class SseForms(Encoder):
 
     def sse_xm(self, h: tuple, dst: int, mem, imm_len: int = 0) -> None:
         self._op_m(h, dst, mem, imm_len)
+
+    # ---- the SSE control/status register (rounding, exception masks, FTZ/DAZ) -----------------
+
+    ldmxcsr_m = _m(b"\x0f\xae", 2)
+    stmxcsr_m = _m(b"\x0f\xae", 3)
 
     # ---- moves ------------------------------------------------------------------------------
 

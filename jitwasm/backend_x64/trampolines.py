@@ -6,11 +6,14 @@ saves the System V callee-saved registers, builds an Activation record on its fr
 the stack limit to max(rsp - budget, floor) from the call buffer, pins r14/r15, loads the
 arguments from the buffer's slots into the registers of the Wasm convention (abi.py), calls, stores
 the results back and returns 0. Its trap landing unwinds to the saved registers from any depth
-and returns the trap code, after writing the trap PC into the buffer.
+and returns the trap code, after writing the trap PC into the buffer. Wasm code runs with the
+default MXCSR (round to nearest, no flush-to-zero): the entry saves the caller's and loads the
+default, and restores the caller's on leaving, trap or not.
 
 Host stub: called like any Wasm function with r14 = a host context (a VMContext whose
 host_callback is a ctypes callback), it spills the arguments to 16-byte slots on its frame and
-calls `int callback(host_ctx, slots)`. 0 means the results are in the slots; anything else is a
+calls `int callback(host_ctx, slots)` (under the host's MXCSR, the default reloaded after it).
+0 means the results are in the slots; anything else is a
 trap code (TRAP_HOST_EXCEPTION: the exception waits in the thread state) and the stub leaves
 through the trap landing, unwinding the Wasm frames up to the entry that the exception is then
 re-raised from.
@@ -30,10 +33,10 @@ from ..binary.types import F32, F64, I32, I64, V128
 from ..runtime import native
 from ..runtime.code_memory import CodeMemory
 from ..runtime.traps import TRAP_HOST_EXCEPTION, make_trap
-from ..runtime.vmctx import (ACT_CALL_BUFFER, ACT_SIZE, ACT_STACK_LIMIT, ACT_TRAP_LANDING,
-                             CALLBUF_SLOTS, CALLBUF_STACK_BUDGET, CALLBUF_STACK_FLOOR,
-                             CALLBUF_TRAP_PC, SLOT_SIZE, VMCTX_HOST_CALLBACK, VMCTX_MEMORY_BASE,
-                             CallBufferHeader, VMContext)
+from ..runtime.vmctx import (ACT_CALL_BUFFER, ACT_HOST_MXCSR, ACT_SIZE, ACT_STACK_LIMIT,
+                             ACT_TRAP_LANDING, CALLBUF_SLOTS, CALLBUF_STACK_BUDGET, CALLBUF_STACK_FLOOR,
+                             CALLBUF_TRAP_PC, DEFAULT_MXCSR, SLOT_SIZE, VMCTX_HOST_CALLBACK,
+                             VMCTX_MEMORY_BASE, CallBufferHeader, VMContext)
 from .abi import LOC_STACK, signature_layout
 from .assembler import ALU_ADD, ALU_CMP, ALU_SUB, ALU_XOR, Assembler, Mem, RipRel
 from .regs import (CC_B, CC_E, CC_NE, R8, R9, R11, R12, R13, R14, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP,
@@ -104,6 +107,10 @@ def assemble_entry(params: tuple, results: tuple) -> bytes:
         a.push_r(reg)
     a.alu_ri(ALU_SUB, 64, RSP, ACT_SIZE)  # rsp is now 16-byte aligned
     a.mov_rr(64, R13, RSP)
+    # Wasm floats need the default MXCSR whatever the process set (a library built with
+    # -ffast-math turns on flush-to-zero at load); the caller gets its own back on leaving.
+    a.stmxcsr_m(Mem(R13, None, 1, ACT_HOST_MXCSR))
+    a.ldmxcsr_m(a.const32(DEFAULT_MXCSR))
     a.lea(64, RAX, RipRel(landing))
     a.mov_mr(64, Mem(R13, None, 1, ACT_TRAP_LANDING), RAX)
     a.mov_mr(64, Mem(R13, None, 1, ACT_CALL_BUFFER), RDX)
@@ -136,6 +143,7 @@ def assemble_entry(params: tuple, results: tuple) -> bytes:
             store_value(a, t, slot, where)
     a.alu_rr(ALU_XOR, 32, RAX, RAX)
     a.bind(leave)
+    a.ldmxcsr_m(Mem(R13, None, 1, ACT_HOST_MXCSR))
     a.lea(64, RSP, Mem(R13, None, 1, ACT_SIZE))
     for reg in reversed(_CALLEE_SAVED):
         a.pop_r(reg)
@@ -201,7 +209,9 @@ def assemble_host_stub(params: tuple, results: tuple) -> bytes:
             store_value(a, t, slot, where)
     a.mov_rr(64, RDI, R14)
     a.mov_rr(64, RSI, RSP)
+    a.ldmxcsr_m(Mem(R13, None, 1, ACT_HOST_MXCSR))  # Python runs with the host's MXCSR
     a.call_m(Mem(R14, None, 1, VMCTX_HOST_CALLBACK))
+    a.ldmxcsr_m(a.const32(DEFAULT_MXCSR))           # whatever the host function left
     a.test_rr(32, RAX, RAX)
     a.jcc(CC_NE, fail)
     for i, (t, (kind, where)) in enumerate(zip(results, layout.results)):

@@ -17,6 +17,7 @@ code generator bakes into instructions come from the same definition (`VMCTX_*`,
 
 import ctypes
 
+u32 = ctypes.c_uint32
 u64 = ctypes.c_uint64
 
 
@@ -108,6 +109,9 @@ class Activation(ctypes.Structure):
         ("trap_landing", u64),    # code address: eax = trap code, rdx = trap PC, r13 = this
         ("stack_limit", u64),     # prologues trap with "call stack exhausted" below this rsp
         ("call_buffer", u64),     # the CallBuffer the entry was called with
+        ("host_mxcsr", u32),      # the caller's MXCSR, restored on leaving (and for host calls)
+        ("reserved", u32),
+        ("reserved2", u64),       # keeps the size = 8 mod 16 (rsp 16-aligned under it)
     ]
 
 
@@ -153,6 +157,7 @@ ACT_SIZE = ctypes.sizeof(Activation)
 ACT_TRAP_LANDING = Activation.trap_landing.offset
 ACT_STACK_LIMIT = Activation.stack_limit.offset
 ACT_CALL_BUFFER = Activation.call_buffer.offset
+ACT_HOST_MXCSR = Activation.host_mxcsr.offset
 
 CALLBUF_STACK_FLOOR = CallBufferHeader.stack_floor.offset
 CALLBUF_STACK_BUDGET = CallBufferHeader.stack_budget.offset
@@ -160,4 +165,7 @@ CALLBUF_TRAP_PC = CallBufferHeader.trap_pc.offset
 CALLBUF_SLOTS = ctypes.sizeof(CallBufferHeader)
 SLOT_SIZE = 16
 
-assert VMCTX_MEMORY_BASE == 0 and ACT_SIZE % 8 == 0 and CALLBUF_SLOTS % 16 == 0
+# Wasm's float semantics: round to nearest, all exceptions masked, no flush-to-zero/DAZ.
+DEFAULT_MXCSR = 0x1F80
+
+assert VMCTX_MEMORY_BASE == 0 and ACT_SIZE % 16 == 8 and CALLBUF_SLOTS % 16 == 0
