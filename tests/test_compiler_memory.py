@@ -116,10 +116,11 @@ def test_trap_site_names_the_function_and_instruction():
       (func (export "div") (param i32) (result i32) (i32.div_u (i32.const 1) (local.get 0))))""")
     with pytest.raises(Trap) as info:
         e.f(1 << 20)
-    (func_index, offset), = info.value.backtrace
+    (func_index, offset), (caller, call_offset) = info.value.backtrace
     assert func_index == 0
     code = e.instance.module.info.data
     assert code[offset] == 0x28  # i32.load
+    assert caller == 1 and code[call_offset] == 0x10  # `call $a` in f
     with pytest.raises(Trap) as info:
         e.div(0)
     (func_index, offset), = info.value.backtrace

@@ -84,7 +84,7 @@ class Module(Managed):
             raise TypeError("expected an Engine")
         try:
             decoded = decode_entry(bytes(encoded))
-            if decoded[-1] != cache_key(decoded[0], engine.compile_options):
+            if decoded.key != cache_key(decoded.wasm, engine.compile_options):
                 raise CacheEntryError("compiled by another jitwasm version, for another CPU "
                                       "or with other compile options")
         except CacheEntryError as e:

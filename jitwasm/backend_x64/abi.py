@@ -23,8 +23,8 @@ Traps leave through the landing with eax = trap code and rdx = trap PC (`emit_tr
 prologues check the stack with `emit_stack_check`.
 """
 
-from functools import lru_cache
 from collections import namedtuple
+from functools import lru_cache
 
 from ..binary.types import F32, F64, V128
 from ..runtime.vmctx import (ACT_STACK_LIMIT, ACT_TRAP_LANDING, FUNCREF_CODE, FUNCREF_VMCTX,
@@ -50,6 +50,7 @@ FLOAT_RESULT_REGS = (XMM0,)
 PROLOGUE_SCRATCH = R11
 TRAP_CODE_REG = RAX
 TRAP_PC_REG = RDX
+TRAP_SP_REG = RCX   # rsp at the trap PC: where a backtrace starts walking
 
 STACK_ALIGNMENT = 16
 FLOAT_CLASS = frozenset((F32, F64, V128))
@@ -101,6 +102,7 @@ def emit_trap_exit(a: Assembler, code: int) -> int:
     a.bind(here)
     a.mov_ri(32, TRAP_CODE_REG, code)
     a.lea(64, TRAP_PC_REG, RipRel(here))
+    a.mov_rr(64, TRAP_SP_REG, RSP)
     a.jmp_m(Mem(ACTIVATION_REG, None, 1, ACT_TRAP_LANDING))
     return here.pos
 
@@ -119,21 +121,23 @@ def emit_stack_check(a: Assembler, trap: Label, frame_size: int = 0) -> int:
     return pos
 
 
-def emit_funcref_call(a: Assembler, ref: int, saved_vmctx) -> None:
+def emit_funcref_call(a: Assembler, ref: int, saved_vmctx) -> int:
     """Call the FuncRef whose address is in `ref` (not r14/r15, not an argument register), with
     arguments already in place; afterwards reload r14 from `saved_vmctx` (where the caller keeps
-    its own vmctx, e.g. a frame slot) and r15 from it."""
+    its own vmctx, e.g. a frame slot) and r15 from it. Returns the call's return offset."""
     a.mov_rm(64, VMCTX_REG, Mem(ref, None, 1, FUNCREF_VMCTX))
     a.mov_rm(64, MEMORY_BASE_REG, Mem(VMCTX_REG, None, 1, VMCTX_MEMORY_BASE))
     a.call_m(Mem(ref, None, 1, FUNCREF_CODE))
+    returns_to = len(a.buf)
     a.mov_rm(64, VMCTX_REG, saved_vmctx)
     a.mov_rm(64, MEMORY_BASE_REG, Mem(VMCTX_REG, None, 1, VMCTX_MEMORY_BASE))
+    return returns_to
 
 
 __all__ = [
     "ACTIVATION_REG", "VMCTX_REG", "MEMORY_BASE_REG", "PINNED_GPRS", "ALLOCATABLE_GPRS",
     "ALLOCATABLE_XMMS", "INT_ARG_REGS", "FLOAT_ARG_REGS", "INT_RESULT_REGS", "FLOAT_RESULT_REGS",
-    "PROLOGUE_SCRATCH", "TRAP_CODE_REG", "TRAP_PC_REG", "STACK_ALIGNMENT", "FLOAT_CLASS",
+    "PROLOGUE_SCRATCH", "TRAP_CODE_REG", "TRAP_PC_REG", "TRAP_SP_REG", "STACK_ALIGNMENT", "FLOAT_CLASS",
     "LOC_GPR", "LOC_XMM", "LOC_STACK", "SignatureLayout", "signature_layout", "emit_trap_exit",
     "emit_stack_check", "emit_funcref_call",
 ]

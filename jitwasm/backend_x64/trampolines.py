@@ -32,15 +32,19 @@ from collections import namedtuple
 from ..binary.types import F32, F64, I32, I64, V128
 from ..runtime import native
 from ..runtime.code_memory import CodeMemory
+from ..errors import Trap
+from ..runtime.backtrace import wasm_frames
 from ..runtime.traps import TRAP_HOST_EXCEPTION, make_trap
 from ..runtime.vmctx import (ACT_CALL_BUFFER, ACT_HOST_MXCSR, ACT_SIZE, ACT_STACK_LIMIT,
                              ACT_TRAP_LANDING, CALLBUF_SLOTS, CALLBUF_STACK_BUDGET, CALLBUF_STACK_FLOOR,
-                             CALLBUF_TRAP_PC, DEFAULT_MXCSR, SLOT_SIZE, VMCTX_HOST_CALLBACK,
-                             VMCTX_MEMORY_BASE, CallBufferHeader, VMContext)
+                             CALLBUF_STACK_COPY, CALLBUF_STACK_COPY_CAPACITY,
+                             CALLBUF_STACK_COPY_LENGTH, CALLBUF_TRAP_PC, CALLBUF_TRAP_SP,
+                             DEFAULT_MXCSR, SLOT_SIZE, VMCTX_HOST_CALLBACK, VMCTX_MEMORY_BASE,
+                             CallBufferHeader, VMContext)
 from .abi import LOC_STACK, signature_layout
 from .assembler import ALU_ADD, ALU_CMP, ALU_SUB, ALU_XOR, Assembler, Mem, RipRel
-from .regs import (CC_B, CC_E, CC_NE, R8, R9, R11, R12, R13, R14, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP,
-                   XMM15)
+from .regs import (CC_A, CC_B, CC_BE, CC_E, CC_NE, R8, R9, R11, R12, R13, R14, R15, RAX, RBP,
+                   RBX, RCX, RDI, RDX, RSI, RSP, XMM15)
 
 ENTRY_PROTOTYPE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p)
 HOST_CALLBACK_PROTOTYPE = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
@@ -148,10 +152,27 @@ def assemble_entry(params: tuple, results: tuple) -> bytes:
     for reg in reversed(_CALLEE_SAVED):
         a.pop_r(reg)
     a.ret()
-    # Trap landing: eax = trap code, rdx = trap PC, r13 = this activation, rsp anything.
+    # Trap landing: eax = trap code, rdx = trap PC, rcx = rsp there, r13 = this activation, rsp
+    # anything (r13 when a signal brought us here). The Wasm frames between rcx and r13 are
+    # copied out for the backtrace: Python runs only after this frame returns, on that stack.
     a.bind(landing)
-    a.mov_rm(64, RCX, Mem(R13, None, 1, ACT_CALL_BUFFER))
-    a.mov_mr(64, Mem(RCX, None, 1, CALLBUF_TRAP_PC), RDX)
+    a.cld()                        # a fault inside a backward copy leaves the direction flag set
+    a.mov_rm(64, RBX, Mem(R13, None, 1, ACT_CALL_BUFFER))
+    a.mov_mr(64, Mem(RBX, None, 1, CALLBUF_TRAP_PC), RDX)
+    a.mov_mr(64, Mem(RBX, None, 1, CALLBUF_TRAP_SP), RCX)
+    a.mov_rr(64, RSI, RCX)
+    a.mov_rr(64, RCX, R13)
+    a.alu_rr(ALU_SUB, 64, RCX, RSI)   # bytes of Wasm frames: within the stack budget (below
+    a.alu_rm(ALU_CMP, 64, RCX, Mem(RBX, None, 1, CALLBUF_STACK_BUDGET))  # which every frame's
+    in_budget = a.new_label()                                           # prologue traps)
+    a.jcc(CC_BE, in_budget)
+    a.alu_rr(ALU_XOR, 32, RCX, RCX)   # otherwise not this activation's frames: copy nothing
+    a.bind(in_budget)
+    a.alu_rm(ALU_CMP, 64, RCX, Mem(RBX, None, 1, CALLBUF_STACK_COPY_CAPACITY))
+    a.cmovcc_rm(CC_A, 64, RCX, Mem(RBX, None, 1, CALLBUF_STACK_COPY_CAPACITY))
+    a.mov_mr(64, Mem(RBX, None, 1, CALLBUF_STACK_COPY_LENGTH), RCX)
+    a.mov_rm(64, RDI, Mem(RBX, None, 1, CALLBUF_STACK_COPY))
+    a.rep_movsb()
     a.jmp(leave)
     return a.finish()
 
@@ -223,8 +244,9 @@ def assemble_host_stub(params: tuple, results: tuple) -> bytes:
     a.mov_rr(64, RSP, RBP)
     a.pop_r(RBP)
     a.ret()
-    a.bind(fail)  # eax = the callback's trap code
-    a.lea(64, RDX, RipRel(fail))
+    a.bind(fail)  # eax = the callback's trap code, reported at the Wasm caller's call site
+    a.mov_rm(64, RDX, Mem(RBP, None, 1, 8))   # the return address
+    a.lea(64, RCX, Mem(RBP, None, 1, 16))     # the caller's rsp
     a.jmp_m(Mem(R13, None, 1, ACT_TRAP_LANDING))
     return a.finish()
 
@@ -287,6 +309,10 @@ def read_values(views, plan: tuple) -> list:
     return out
 
 
+# Bytes of Wasm frames the trap landing keeps for the backtrace: the innermost ~1000 calls.
+STACK_COPY_CAPACITY = 64 * 1024
+
+
 class ThreadState:
     """What one thread needs to run Wasm: call buffer, stack floor, altstack, pending exception."""
 
@@ -301,6 +327,9 @@ class ThreadState:
         low, size = native.current_thread_stack()
         self.header.stack_floor = low + min(HOST_STACK_RESERVE, size // 2)
         self.header.stack_budget = stack_budget
+        self.stack_copy = (ctypes.c_char * STACK_COPY_CAPACITY)()   # see the trap landing
+        self.header.stack_copy = ctypes.addressof(self.stack_copy)
+        self.header.stack_copy_capacity = STACK_COPY_CAPACITY
         self.pending: BaseException | None = None
         self.altstack = ensure_altstack()
 
@@ -309,11 +338,15 @@ class ThreadState:
 
     def exit_error(self, code: int) -> BaseException:
         """The exception for a non-zero entry result: the host's own, or a Trap."""
+        header = self.header
+        stack = self.stack_copy.raw[:header.stack_copy_length]
         if code == TRAP_HOST_EXCEPTION:
             exc, self.pending = self.pending, None
             if exc is not None:
+                if isinstance(exc, Trap) and not exc.backtrace:   # raised by a builtin or host
+                    exc.backtrace = wasm_frames(header.trap_pc, header.trap_sp, stack)  # function
                 return exc
-        return make_trap(code, self.header.trap_pc)
+        return make_trap(code, header.trap_pc, header.trap_sp, stack)
 
 
 _tls = _thread._local()

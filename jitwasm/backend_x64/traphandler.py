@@ -7,7 +7,7 @@ instructions that only read memory:
 - A fault raised by the kernel (si_code > 0) whose RIP lies in a registered jitwasm code range
   (the native table of runtime/traps.py) is a Wasm trap: the handler rewrites the ucontext so the
   thread resumes at the landing of the activation in r13 (RIP = landing, RSP = r13, RAX = the
-  trap code of the signal, RDX = the faulting PC) and returns.
+  trap code of the signal, RDX = the faulting PC, RCX = its RSP) and returns.
 - Anything else goes to the handler that was installed before (Python's faulthandler, another
   runtime's), called with the same three arguments; one that repairs the ucontext and returns
   works as before. If that was SIG_DFL or SIG_IGN, the default action is restored and the
@@ -115,6 +115,8 @@ def assemble_handler(data_address: int, range_cell_address: int, sigaction_addre
     a.mov_rm(64, R9, Mem(RDX, None, 1, greg(native.REG_R13)))
     a.mov_rm(64, R10, Mem(R9, None, 1, ACT_TRAP_LANDING))
     a.mov_mr(64, Mem(RDX, None, 1, greg(native.REG_RIP)), R10)
+    a.mov_rm(64, R10, Mem(RDX, None, 1, greg(native.REG_RSP)))
+    a.mov_mr(64, Mem(RDX, None, 1, greg(native.REG_RCX)), R10)
     a.mov_mr(64, Mem(RDX, None, 1, greg(native.REG_RSP)), R9)
     a.mov_mr(64, Mem(RDX, None, 1, greg(native.REG_RDX)), RAX)
     a.mov_rr(32, R8, RDI)

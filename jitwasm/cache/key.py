@@ -7,7 +7,7 @@ bumped on ABI or code-shape changes between releases), the CPU features the emit
 
 from .digest import digest
 
-COMPILER_VERSION = 2  # bump when generated code or its metadata changes shape
+COMPILER_VERSION = 3  # bump when generated code or its metadata changes shape
 
 
 def cpu_features() -> str:

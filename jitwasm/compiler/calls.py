@@ -89,18 +89,23 @@ class CallOps:
                 self.push_stack(t)
 
     def op_call(self, pos):
+        start = pos - 1
         f, pos = read_u32(self.code, pos)
         params, results = self.func_types[f]
         layout = self.prepare_call(params, results)
         nimp = self.num_imported_funcs
+        a = self.a
         if f >= nimp and self.func_labels is not None:
-            self.a.call(self.func_labels[f - nimp])
+            a.call(self.func_labels[f - nimp])
+            returns_to = len(a.buf)
         elif f >= nimp:  # lazy compilation: through vmctx.funcs[f], which the resolver patches
-            self.a.mov_rm(64, SCRATCH, Mem(VMCTX_REG, None, 1, VMCTX_FUNCS))
-            self.a.call_m(Mem(SCRATCH, None, 1, 8 * f))
+            a.mov_rm(64, SCRATCH, Mem(VMCTX_REG, None, 1, VMCTX_FUNCS))
+            a.call_m(Mem(SCRATCH, None, 1, 8 * f))
+            returns_to = len(a.buf)
         else:
-            masm.load_func_ref(self.a, SCRATCH, f)
-            emit_funcref_call(self.a, SCRATCH, self.vmctx_mem)
+            masm.load_func_ref(a, SCRATCH, f)
+            returns_to = emit_funcref_call(a, SCRATCH, self.vmctx_mem)
+        self.record_call_site(returns_to, start)
         self.push_results(results, layout)
         return pos
 
@@ -137,18 +142,18 @@ class CallOps:
         a.alu_rm(ALU_CMP, 64, SCRATCH, Mem(ref, None, 1, FUNCREF_TYPE_ID))
         a.jcc(CC_NE, self.trap_label(TRAP_INDIRECT_CALL_TYPE_MISMATCH, start))
         layout = self.prepare_call(params, results)
-        emit_funcref_call(a, ref, self.vmctx_mem)
+        self.record_call_site(emit_funcref_call(a, ref, self.vmctx_mem), start)
         self.gfree |= GBIT[ref]
         self.push_results(results, layout)
         return pos
 
-    def call_builtin(self, index: int, leading: tuple) -> None:
+    def call_builtin(self, index: int, leading: tuple, wasm_offset: int) -> None:
         """Call runtime builtin `index` with the constant i32 immediates `leading` followed by
-        the remaining parameters from the stack."""
+        the remaining parameters from the stack, for the instruction at `wasm_offset`."""
         builtin = BUILTINS[index]
         layout = self.prepare_call(builtin.params, builtin.results, leading)
         masm.load_builtin_ref(self.a, SCRATCH, index)
-        emit_funcref_call(self.a, SCRATCH, self.vmctx_mem)
+        self.record_call_site(emit_funcref_call(self.a, SCRATCH, self.vmctx_mem), wasm_offset)
         self.push_results(builtin.results, layout)
 
 

@@ -209,6 +209,8 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         self.globals = module.globals
         self.out_size = module.out_size
         self.trap_sites = module.trap_sites
+        self.call_sites = module.call_sites
+        self.frame_sizes = module.frame_sizes
         self.explicit_bounds = module.explicit_bounds
         self.fuel, self.epoch = module.options.fuel, module.options.epoch
         self.interrupts = self.fuel or self.epoch  # checks at entry and loop headers
@@ -335,6 +337,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         patch = self.a.patch_i32
         for pos, extra in self.frame_fixups:
             patch(pos, size + extra)
+        self.frame_sizes[self.func_index] = size
 
     # ---- traps ------------------------------------------------------------------------------
 
@@ -348,6 +351,11 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
 
     def record_trap_site(self, native_offset: int, code: int, wasm_offset: int) -> None:
         self.trap_sites[native_offset] = TrapSite(code, self.func_index, wasm_offset)
+
+    def record_call_site(self, returns_to: int, wasm_offset: int) -> None:
+        """A call emitted for the Wasm instruction at `wasm_offset` returns to native offset
+        `returns_to` (what a backtrace finds on the stack)."""
+        self.call_sites[returns_to] = (self.func_index, wasm_offset)
 
     def emit_trap_stubs(self) -> None:
         a = self.a

@@ -70,11 +70,12 @@ class LazyCompiledModule:
             if code is None:
                 ctx = self.context
                 ctx.a = Assembler()
-                ctx.trap_sites = {}
+                ctx.trap_sites, ctx.call_sites, ctx.frame_sizes = {}, {}, {}
                 label = ctx.a.new_label()
                 FunctionCompiler(ctx).compile(self.num_imported_funcs + index,
                                               self.info.codes[index], label)
                 code = CodeMemory(ctx.a.finish(), trap_sites=ctx.trap_sites,
+                                  call_sites=ctx.call_sites, frame_sizes=ctx.frame_sizes,
                                   name=f"{self.name} function {self.num_imported_funcs + index}")
                 self.codes[index] = code
                 self.slots[index] = code.address + label.pos

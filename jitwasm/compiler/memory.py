@@ -166,19 +166,19 @@ class MemoryOps:
         return pos + 1  # memory index byte
 
     def op_memory_grow(self, pos):
-        self.call_builtin(builtins.MEMORY_GROW, (0,))
+        self.call_builtin(builtins.MEMORY_GROW, (0,), pos - 1)
         return pos + 1
 
     # ---- 0xFC bulk memory (pos: after the sub-opcode) ----------------------------------------
 
     def op_memory_init(self, pos, start):
         seg, pos = read_u32(self.code, pos)
-        self.call_builtin(builtins.MEMORY_INIT, (0, seg))
+        self.call_builtin(builtins.MEMORY_INIT, (0, seg), start)
         return pos + 1
 
     def op_data_drop(self, pos, start):
         seg, pos = read_u32(self.code, pos)
-        self.call_builtin(builtins.DATA_DROP, (seg,))
+        self.call_builtin(builtins.DATA_DROP, (seg,), start)
         return pos
 
     def op_memory_copy(self, pos, start):

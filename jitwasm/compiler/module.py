@@ -3,7 +3,8 @@
 All bodies share one Assembler, so calls between them are direct `call rel32` and the constant
 pool is shared; each function starts 16-byte aligned. The trap sites recorded while compiling
 (memory accesses, explicit trap stubs) are registered with the CodeMemory, which is how the
-signal handler and backtraces find them.
+signal handler and backtraces find them; the call sites (return addresses) and each function's
+frame size let a backtrace walk from the trapping frame through its callers.
 """
 
 from ..backend_x64.abi import signature_layout
@@ -40,6 +41,8 @@ class ModuleContext:
                             [signature_layout(b.params, b.results).stack_bytes
                              for b in BUILTINS])
         self.trap_sites = {}
+        self.call_sites = {}    # return-address offset -> (function index, Wasm offset)
+        self.frame_sizes = {}   # function index -> bytes from its body's rsp to its return address
 
     @staticmethod
     def _globals(info: ModuleInfo) -> list:
@@ -76,6 +79,7 @@ def compile_module(info: ModuleInfo, *, options: CompileOptions = DEFAULT_OPTION
         if progress is not None:
             progress(i + 1)
     code = ctx.a.finish()
-    memory = CodeMemory(code, trap_sites=ctx.trap_sites, name=name or "wasm module")
+    memory = CodeMemory(code, trap_sites=ctx.trap_sites, call_sites=ctx.call_sites,
+                        frame_sizes=ctx.frame_sizes, name=name or "wasm module")
     return CompiledModule(memory, [label.pos for label in ctx.func_labels], first,
                           explicit_bounds)

@@ -70,29 +70,29 @@ class TableOps:
 
     def op_table_grow(self, pos, start):
         table, pos = read_u32(self.code, pos)
-        self.call_builtin(builtins.TABLE_GROW, (table,))
+        self.call_builtin(builtins.TABLE_GROW, (table,), start)
         return pos
 
     def op_table_fill(self, pos, start):
         table, pos = read_u32(self.code, pos)
-        self.call_builtin(builtins.TABLE_FILL, (table,))
+        self.call_builtin(builtins.TABLE_FILL, (table,), start)
         return pos
 
     def op_table_copy(self, pos, start):
         dst, pos = read_u32(self.code, pos)
         src, pos = read_u32(self.code, pos)
-        self.call_builtin(builtins.TABLE_COPY, (dst, src))
+        self.call_builtin(builtins.TABLE_COPY, (dst, src), start)
         return pos
 
     def op_table_init(self, pos, start):
         seg, pos = read_u32(self.code, pos)
         table, pos = read_u32(self.code, pos)
-        self.call_builtin(builtins.TABLE_INIT, (table, seg))
+        self.call_builtin(builtins.TABLE_INIT, (table, seg), start)
         return pos
 
     def op_elem_drop(self, pos, start):
         seg, pos = read_u32(self.code, pos)
-        self.call_builtin(builtins.ELEM_DROP, (seg,))
+        self.call_builtin(builtins.ELEM_DROP, (seg,), start)
         return pos
 
     def op_ref_null(self, pos):

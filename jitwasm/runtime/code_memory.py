@@ -25,12 +25,16 @@ class CodeMemory:
 
     `trap_sites` maps code offsets to TrapSite for instructions that may fault or that jump to
     the trap landing; `traps=False` leaves the range out of the registry (trampolines: a fault
-    there is a bug, never a Wasm trap).
+    there is a bug, never a Wasm trap). For backtraces, `call_sites` maps the offset a call
+    returns to to (function index, Wasm offset of the call), and `frame_sizes` gives each
+    function's distance from its body's rsp to its return address.
     """
 
-    __slots__ = ("address", "size", "length", "trap_sites", "name", "_finalizer", "__weakref__")
+    __slots__ = ("address", "size", "length", "trap_sites", "call_sites", "frame_sizes", "name",
+                 "_finalizer", "__weakref__")
 
     def __init__(self, code: bytes, *, trap_sites: dict[int, TrapSite] | None = None,
+                 call_sites: dict | None = None, frame_sizes: dict | None = None,
                  traps: bool = True, name: str = ""):
         length = len(code)
         size = native.page_align(max(length, 1))
@@ -45,6 +49,8 @@ class CodeMemory:
         self.size = size
         self.length = length
         self.trap_sites = trap_sites or {}
+        self.call_sites = call_sites or {}
+        self.frame_sizes = frame_sizes or {}
         self.name = name
         slot = None
         if traps:

@@ -230,13 +230,15 @@ def trap_site(pc: int) -> TrapSite | None:
     return sites.get(offset) if sites else None
 
 
-def make_trap(code: int, pc: int = 0) -> Trap:
-    """The Trap for an exit with trap `code` at native `pc` (0 if unknown).
+def make_trap(code: int, pc: int = 0, sp: int = 0, stack: bytes = b"") -> Trap:
+    """The Trap for an exit with trap `code` at native `pc` (0 if unknown), `sp` the rsp there
+    and `stack` the bytes of the Wasm frames above it (see backtrace.py).
 
-    A recorded trap site refines the kind (a SIGFPE may be "integer overflow") and supplies the
-    backtrace frame as (function index, Wasm byte offset).
+    A recorded trap site refines the kind (a SIGFPE may be "integer overflow"); the backtrace
+    lists (function index, Wasm byte offset) per frame, innermost first.
     """
+    from .backtrace import wasm_frames   # it imports this module
+
     site = trap_site(pc) if pc else None
-    if site is None:
-        return Trap(trap_message(code))
-    return Trap(trap_message(site.code), [(site.func_index, site.wasm_offset)])
+    message = trap_message(site.code if site is not None else code)
+    return Trap(message, wasm_frames(pc, sp, stack))

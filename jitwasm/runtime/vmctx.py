@@ -126,6 +126,10 @@ class CallBufferHeader(ctypes.Structure):
         ("stack_floor", u64),     # in: no stack limit may be set below this (thread's stack end)
         ("stack_budget", u64),    # in: bytes of native stack one entry may use
         ("trap_pc", u64),         # out: native PC of the trap (0 if unknown)
+        ("trap_sp", u64),         # out: rsp at the trap PC (for walking the Wasm frames)
+        ("stack_copy", u64),      # in: a buffer the landing copies [trap_sp, activation) into,
+        ("stack_copy_capacity", u64),  # at most this many bytes (the frames are gone by the
+        ("stack_copy_length", u64),    # time Python looks); out: the bytes copied
         ("reserved", u64),
     ]
 
@@ -162,6 +166,10 @@ ACT_HOST_MXCSR = Activation.host_mxcsr.offset
 CALLBUF_STACK_FLOOR = CallBufferHeader.stack_floor.offset
 CALLBUF_STACK_BUDGET = CallBufferHeader.stack_budget.offset
 CALLBUF_TRAP_PC = CallBufferHeader.trap_pc.offset
+CALLBUF_TRAP_SP = CallBufferHeader.trap_sp.offset
+CALLBUF_STACK_COPY = CallBufferHeader.stack_copy.offset
+CALLBUF_STACK_COPY_CAPACITY = CallBufferHeader.stack_copy_capacity.offset
+CALLBUF_STACK_COPY_LENGTH = CallBufferHeader.stack_copy_length.offset
 CALLBUF_SLOTS = ctypes.sizeof(CallBufferHeader)
 SLOT_SIZE = 16
 
