@@ -217,27 +217,24 @@ def format_value(kind: str, value) -> str:
     return str(value)
 
 
-def format_trap(trap, wasm: bytes) -> str:
+def format_trap(trap) -> str:
     """`wasm trap: MESSAGE` and, when the trap carries frames, a backtrace in wasmtime's layout
-    (`  0:  0x1a2b - module!function`), named from the module's name section."""
+    (`  0:  0x1a2b - module!function`), named from each frame's module's name section."""
     lines = [f"wasm trap: {trap.message}"]
-    frames = getattr(trap, "backtrace", None) or []
+    frames = trap.frames
     if frames:
-        from .binary import decode_module
-        names = decode_module(wasm).names
-        module_name = (names.module_name if names else None) or "<unknown>"
-        function_names = names.function_names if names else {}
         lines.append("wasm backtrace:")
-        for i, (func_index, offset) in enumerate(frames):
-            func = function_names.get(func_index) or f"<wasm function {func_index}>"
-            lines.append(f"  {i:>3}: {offset:#8x} - {module_name}!{func}")
+        for i, frame in enumerate(frames):
+            func = frame.func_name or f"<wasm function {frame.func_index}>"
+            module = frame.module_name or "<unknown>"
+            lines.append(f"  {i:>3}: {frame.module_offset:#8x} - {module}!{func}")
     return "\n".join(lines)
 
 
 # ---- running ------------------------------------------------------------------------------------
 
-def _load(api, engine, path: Path, lazy: bool = False, cache=None) -> tuple:
-    """(Module, bytes) for a .wasm or .wat file; RunError with the reason if it is not valid.
+def _load(api, engine, path: Path, lazy: bool = False, cache=None):
+    """The Module of a .wasm or .wat file; RunError with the reason if it is not valid.
     `lazy`: compile functions at their first call; `cache`: a CodeCache to load from/store to."""
     from .cache.modules import load_module
     from .errors import DecodeError, ValidationError
@@ -247,7 +244,7 @@ def _load(api, engine, path: Path, lazy: bool = False, cache=None) -> tuple:
         raise RunError(str(e)) from None
     try:
         options = engine.compile_options._replace(lazy=lazy)
-        return api.Module._wrap(engine, load_module(wasm, options, cache)), wasm
+        return api.Module._wrap(engine, load_module(wasm, options, cache))
     except (DecodeError, ValidationError) as e:
         raise RunError(f"{path}: {e}") from None
 
@@ -298,7 +295,6 @@ def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=No
     from .wasi import INHERIT, WasiConfig, WasiCtx
     from .wasi.binding import define_wasi, imported_wasi_names
 
-    wasm = b""
     try:
         preopens = [parse_dir(spec) for spec in dirs]
         env = build_env(envs, inherit_env)
@@ -308,16 +304,15 @@ def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=No
         linker = api.Linker(engine)
         config = WasiConfig(argv=[argv0 if argv0 is not None else str(path), *args], env=env,
                             preopens=preopens, stdin=INHERIT, stdout=INHERIT, stderr=INHERIT)
-        main_module, main_wasm = _load(api, engine, path, lazy, cache)
-        preloaded = [(name, *_load(api, engine, p, lazy, cache)) for name, p in preload_paths]
-        modules = [main_module, *(module for _, module, _ in preloaded)]
+        main_module = _load(api, engine, path, lazy, cache)
+        preloaded = [(name, _load(api, engine, p, lazy, cache)) for name, p in preload_paths]
+        modules = [main_module, *(module for _, module in preloaded)]
         with WasiCtx(config) as ctx:
             define_wasi(linker, ctx, api, names=imported_wasi_names(modules))
-            for name, module, wasm in preloaded:      # `wasm`: names the frames of a trap
+            for name, module in preloaded:
                 instance = linker.instantiate(store, module)
                 _call_initialize(api, instance.exports(store), store)
                 linker.define_instance(store, name, instance)
-            wasm = main_wasm
             instance = linker.instantiate(store, main_module)
             results = _run_entry(api, instance.exports(store), store, invoke, args)
     except WasiExit as exit_:
@@ -327,7 +322,7 @@ def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=No
                f"{exit_.code}")
         return ERROR_EXIT_STATUS
     except Trap as trap:
-        _error(f"failed to run `{path}`: {format_trap(trap, wasm)}")
+        _error(f"failed to run `{path}`: {format_trap(trap)}")
         return TRAP_EXIT_STATUS
     except RunError as e:
         _error(str(e))

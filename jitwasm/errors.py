@@ -88,8 +88,13 @@ class Trap(WasmError):
 
     def __init__(self, message: str, backtrace: list | None = None):
         self.message = message
-        self.backtrace = backtrace or []
+        self.set_frames(backtrace or [])
         super().__init__(message)
+
+    def set_frames(self, frames: list) -> None:
+        """The backtrace from (function index, Wasm offset[, ModuleInfo]) per frame."""
+        self.backtrace = [(frame[0], frame[1]) for frame in frames]
+        self._modules = [frame[2] if len(frame) > 2 else None for frame in frames]
 
     @property
     def trap_code(self) -> TrapCode | None:
@@ -101,8 +106,14 @@ class Trap(WasmError):
 
     @property
     def frames(self) -> list:
-        """The backtrace as Frames, innermost first."""
-        return [Frame(func_index, offset) for func_index, offset in self.backtrace]
+        """The backtrace as Frames (with names from the modules' name sections), innermost
+        first."""
+        from .runtime.backtrace import describe_frame  # lazy: the runtime imports this module
+
+        modules = self._modules if len(self._modules) == len(self.backtrace) else ()
+        return [Frame(func_index, offset, *describe_frame(func_index, offset, module))
+                for (func_index, offset), module in zip(self.backtrace, modules or
+                                                        [None] * len(self.backtrace))]
 
 
 class WasiExit(WasmtimeError):

@@ -52,7 +52,8 @@ def wasmtime_frames(name: str) -> list:
     instance = wasmtime.Instance(store, module, [host])
     with pytest.raises(wasmtime.Trap) as info:
         instance.exports(store)[name](store)
-    return [(f.func_index, f.module_offset) for f in info.value.frames]
+    return [(f.func_index, f.module_offset, f.func_name, f.module_name, f.func_offset)
+            for f in info.value.frames]
 
 
 def jitwasm_instance(mode: str):
@@ -78,7 +79,8 @@ def test_frames_match_wasmtime(name, mode):
     store, exports = jitwasm_instance(mode)
     with pytest.raises(Trap) as info:
         exports[name](store)
-    frames = [(f.func_index, f.module_offset) for f in info.value.frames]
+    frames = [(f.func_index, f.module_offset, f.func_name, f.module_name, f.func_offset)
+              for f in info.value.frames]
     expected = wasmtime_frames(name)
     assert len(expected) >= 2
     assert frames == expected
@@ -106,7 +108,8 @@ def test_a_trap_raised_by_a_host_function_gets_the_wasm_frames(mode):
     assert [func for func, _ in frames] == [VIA_HOST, MIDDLE, RECURSE, RECURSE, RECURSE,
                                            HOST_EXPORT]
     signal = wasmtime_frames("signal")              # the same call sites on another path
-    assert frames[1:3] == signal[1:3]
+    assert frames[1:3] == [frame[:2] for frame in signal[1:3]]
+    assert [f.func_name for f in info.value.frames][:2] == ["via_host", "middle"]
 
 
 def test_a_trap_in_a_nested_activation_lists_only_its_own_frames():

@@ -258,6 +258,23 @@ def test_preload_links_another_module_under_a_name(tmp_path):
     assert (proc.returncode, proc.stdout) == (0, b"201\n"), proc.stderr
 
 
+@needs_wasm_tools
+def test_a_trap_names_each_frame_from_its_own_module(tmp_path):
+    lib = wasm_from_wat(tmp_path, """(module $lib
+      (func $deep (export "deep") (param i32) (result i32)
+        (i32.div_u (i32.const 1) (local.get 0))))""", "lib.wasm")
+    main = wat(tmp_path, """(module $app
+      (import "lib" "deep" (func $deep (param i32) (result i32)))
+      (func $run (export "run") (param i32) (result i32) (call $deep (local.get 0))))""")
+    proc = run_jitwasm("run", "--preload", f"lib={lib}", "--invoke", "run", main, "0")
+    assert proc.returncode == TRAP_EXIT_STATUS
+    lines = proc.stderr.decode().splitlines()
+    assert lines[0].endswith("wasm trap: integer divide by zero")
+    assert lines[1] == "wasm backtrace:"
+    assert lines[2].endswith(" - lib!deep") and lines[3].endswith(" - app!run")
+    assert len(lines) == 4
+
+
 def test_preload_needs_name_and_path():
     proc = run_jitwasm("run", "--preload", "lib", EXAMPLES / "hello.wasm")
     assert proc.returncode == 1 and b"expected NAME=PATH" in proc.stderr

@@ -344,7 +344,7 @@ class ThreadState:
             exc, self.pending = self.pending, None
             if exc is not None:
                 if isinstance(exc, Trap) and not exc.backtrace:   # raised by a builtin or host
-                    exc.backtrace = wasm_frames(header.trap_pc, header.trap_sp, stack)  # function
+                    exc.set_frames(wasm_frames(header.trap_pc, header.trap_sp, stack))  # function
                 return exc
         return make_trap(code, header.trap_pc, header.trap_sp, stack)
 

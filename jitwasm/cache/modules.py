@@ -31,14 +31,15 @@ def serialize_module(module: Module, wasm: bytes, options=DEFAULT_OPTIONS) -> by
 
 def module_from_entry(decoded) -> Module:
     """A runtime Module from a verified entry (entry.decode_entry's tuple)."""
+    info = decode_module(decoded.wasm)
     compiled = None
     if decoded.func_offsets:
         memory = CodeMemory(decoded.code, trap_sites=decoded.trap_sites,
                             call_sites=decoded.call_sites, frame_sizes=decoded.frame_sizes,
-                            name="wasm module (cached)")
+                            module=info, name="wasm module (cached)")
         compiled = CompiledModule(memory, decoded.func_offsets, decoded.num_imported_funcs,
                                   decoded.explicit_bounds)
-    return Module.from_compiled(decode_module(decoded.wasm), compiled)
+    return Module.from_compiled(info, compiled)
 
 
 def deserialize_module(blob) -> Module:

@@ -76,6 +76,7 @@ class LazyCompiledModule:
                                               self.info.codes[index], label)
                 code = CodeMemory(ctx.a.finish(), trap_sites=ctx.trap_sites,
                                   call_sites=ctx.call_sites, frame_sizes=ctx.frame_sizes,
+                                  module=self.info,
                                   name=f"{self.name} function {self.num_imported_funcs + index}")
                 self.codes[index] = code
                 self.slots[index] = code.address + label.pos

@@ -80,6 +80,6 @@ def compile_module(info: ModuleInfo, *, options: CompileOptions = DEFAULT_OPTION
             progress(i + 1)
     code = ctx.a.finish()
     memory = CodeMemory(code, trap_sites=ctx.trap_sites, call_sites=ctx.call_sites,
-                        frame_sizes=ctx.frame_sizes, name=name or "wasm module")
+                        frame_sizes=ctx.frame_sizes, module=info, name=name or "wasm module")
     return CompiledModule(memory, [label.pos for label in ctx.func_labels], first,
                           explicit_bounds)

@@ -27,8 +27,8 @@ def _code_at(pc: int):
 
 
 def wasm_frames(pc: int, sp: int, stack: bytes) -> list:
-    """[(function index, Wasm offset), ...] innermost first for a trap at native `pc` with
-    `rsp` = `sp`; `stack` holds the bytes from `sp` up (the landing's copy)."""
+    """[(function index, Wasm offset, ModuleInfo or None), ...] innermost first for a trap at
+    native `pc` with `rsp` = `sp`; `stack` holds the bytes from `sp` up (the landing's copy)."""
     found = _code_at(pc) if pc else None
     if found is None:
         return []
@@ -44,7 +44,7 @@ def wasm_frames(pc: int, sp: int, stack: bytes) -> list:
         size = code.frame_sizes.get(frame[0]) if frame is not None else None
     if frame is None:
         return []
-    frames = [frame]
+    frames = [(*frame, code.module)]
     base = sp
     while size is not None and len(frames) < MAX_FRAMES:
         at = sp + size - base          # the return address, as an index into the copy
@@ -58,7 +58,24 @@ def wasm_frames(pc: int, sp: int, stack: bytes) -> list:
         frame = code.call_sites.get(offset)
         if frame is None:
             break
-        frames.append(frame)
+        frames.append((*frame, code.module))
         sp += size + 8
         size = code.frame_sizes.get(frame[0])
     return frames
+
+
+def describe_frame(func_index: int, offset: int, module) -> tuple:
+    """(function name, module name, offset within the function) of a frame, from the name
+    section of `module` (a ModuleInfo; None: all unknown). The function offset counts from the
+    start of the body's contents (after its size), as wasmtime's Frame.func_offset does."""
+    names = module.names if module is not None else None
+    func_name = names.function_names.get(func_index) if names is not None else None
+    module_name = names.module_name if names is not None else None
+    func_offset = None
+    defined = func_index - module.num_imported_funcs if module is not None else -1
+    if 0 <= defined < len(module.codes):
+        start = module.codes[defined].offset
+        while module.data[start] & 0x80:     # the body's size, a LEB128
+            start += 1
+        func_offset = offset - (start + 1)
+    return func_name, module_name, func_offset

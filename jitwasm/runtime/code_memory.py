@@ -26,16 +26,17 @@ class CodeMemory:
     `trap_sites` maps code offsets to TrapSite for instructions that may fault or that jump to
     the trap landing; `traps=False` leaves the range out of the registry (trampolines: a fault
     there is a bug, never a Wasm trap). For backtraces, `call_sites` maps the offset a call
-    returns to to (function index, Wasm offset of the call), and `frame_sizes` gives each
-    function's distance from its body's rsp to its return address.
+    returns to to (function index, Wasm offset of the call), `frame_sizes` gives each
+    function's distance from its body's rsp to its return address, and `module` is the
+    ModuleInfo the code was compiled from (its names).
     """
 
-    __slots__ = ("address", "size", "length", "trap_sites", "call_sites", "frame_sizes", "name",
-                 "_finalizer", "__weakref__")
+    __slots__ = ("address", "size", "length", "trap_sites", "call_sites", "frame_sizes",
+                 "module", "name", "_finalizer", "__weakref__")
 
     def __init__(self, code: bytes, *, trap_sites: dict[int, TrapSite] | None = None,
                  call_sites: dict | None = None, frame_sizes: dict | None = None,
-                 traps: bool = True, name: str = ""):
+                 module=None, traps: bool = True, name: str = ""):
         length = len(code)
         size = native.page_align(max(length, 1))
         address = native.mmap(size, native.PROT_RW)
@@ -51,6 +52,7 @@ class CodeMemory:
         self.trap_sites = trap_sites or {}
         self.call_sites = call_sites or {}
         self.frame_sizes = frame_sizes or {}
+        self.module = module
         self.name = name
         slot = None
         if traps:
