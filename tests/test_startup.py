@@ -11,12 +11,15 @@ from jitwasm.progress import CompileProgress, compile_progress
 
 HELLO = Path(__file__).resolve().parent.parent / "examples" / "hello.wasm"
 
-# Runs `jitwasm run` in this process and, at exit (run ends in sys.exit), prints the loaded
-# module names as the last stderr line.
-_RUN_AND_LIST_MODULES = """import atexit, sys
-atexit.register(lambda: sys.stderr.write("\\n" + repr(sorted(sys.modules)) + "\\n"))
-from jitwasm.launcher import main
-main()
+# Runs `jitwasm run` in this process as the console script does and, at its exit (which skips
+# atexit handlers), prints the loaded module names as the last stderr line.
+_RUN_AND_LIST_MODULES = """import sys
+from jitwasm import launcher
+def exit_now(status, _exit=launcher.exit_now):
+    sys.stderr.write("\\n" + repr(sorted(sys.modules)) + "\\n")
+    _exit(status)
+launcher.exit_now = exit_now
+launcher.main()
 """
 
 # Never needed to run a module: other commands, the spec-test runner, and stdlib modules only
