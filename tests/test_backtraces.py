@@ -112,25 +112,41 @@ def test_a_trap_raised_by_a_host_function_gets_the_wasm_frames(mode):
     assert [f.func_name for f in info.value.frames][:2] == ["via_host", "middle"]
 
 
-def test_a_trap_in_a_nested_activation_lists_only_its_own_frames():
-    store, exports = jitwasm_instance("eager")
-    seen = []
+def test_frames_continue_through_host_calls_into_outer_activations():
+    """Wasm -> host -> Wasm that traps: the inner frames, then the outer Wasm frames below the
+    host call, as wasmtime lists them."""
+    inner_wat = """(module (func $div (param i32) (result i32) (i32.div_s (i32.const 1) (local.get 0)))
+        (func (export "explicit") (result i32) (call $div (i32.const 0))))"""
+    outer_wat = """(module (import "h" "f" (func $f (param i32) (result i32)))
+        (func $mid (param i32) (result i32) (call $f (local.get 0)))
+        (func (export "go") (result i32) (call $mid (i32.const 0))))"""
 
-    def reenter(x):
-        try:
-            exports["explicit"](store)
-        except Trap as trap:
-            seen.append(trap.backtrace)
-            raise
+    def run(api, make_store, mode=None):
+        engine = api.Engine()
+        if mode is not None:
+            config = Config()
+            config.lazy_compilation = mode == "lazy"
+            engine = Engine(config)
+        store = make_store(engine)
+        inner = api.Instance(store, api.Module(engine, wasmtime.wat2wasm(inner_wat)), [])
+        seen = []
 
-    # Call `explicit` from inside a host function the Wasm code calls.
-    from jitwasm import wat2wasm
-    outer = wat2wasm("""(module (import "h" "f" (func $f (param i32) (result i32)))
-        (func (export "go") (result i32) (call $f (i32.const 0))))""")
-    i32 = ValType.i32()
-    host = Func(store, FuncType([i32], [i32]), reenter)
-    go = Instance(store, Module(store.engine, outer), [host]).exports(store)["go"]
-    with pytest.raises(Trap) as info:
-        go(store)
-    assert len(seen[0]) == 2                        # div, then the export that called it
-    assert info.value.backtrace == seen[0]          # re-raised as is
+        def reenter(x):
+            try:
+                inner.exports(store)["explicit"](store)
+            except api.Trap as trap:
+                seen.append([(f.func_index, f.module_offset, f.func_name) for f in trap.frames])
+                raise
+
+        i32 = api.ValType.i32()
+        host = api.Func(store, api.FuncType([i32], [i32]), reenter)
+        outer = api.Instance(store, api.Module(engine, wasmtime.wat2wasm(outer_wat)), [host])
+        with pytest.raises(api.Trap) as info:
+            outer.exports(store)["go"](store)
+        return seen[0], [(f.func_index, f.module_offset, f.func_name) for f in info.value.frames]
+
+    import jitwasm
+    expected = run(wasmtime, wasmtime.Store)
+    assert len(expected[0]) == 4
+    for mode in ("eager", "lazy"):
+        assert run(jitwasm, Store, mode) == expected

@@ -35,8 +35,9 @@ from ..runtime.code_memory import CodeMemory
 from ..errors import Trap
 from ..runtime.backtrace import wasm_frames
 from ..runtime.traps import TRAP_HOST_EXCEPTION, make_trap
-from ..runtime.vmctx import (ACT_CALL_BUFFER, ACT_HOST_MXCSR, ACT_SIZE, ACT_STACK_LIMIT,
-                             ACT_TRAP_LANDING, CALLBUF_SLOTS, CALLBUF_STACK_BUDGET, CALLBUF_STACK_FLOOR,
+from ..runtime.vmctx import (ACT_CALL_BUFFER, ACT_HOST_FRAME, ACT_HOST_MXCSR, ACT_PARENT,
+                             ACT_SIZE, ACT_STACK_LIMIT, ACT_TRAP_LANDING, CALLBUF_ACTIVATION,
+                             CALLBUF_SLOTS, CALLBUF_STACK_BUDGET, CALLBUF_STACK_FLOOR,
                              CALLBUF_STACK_COPY, CALLBUF_STACK_COPY_CAPACITY,
                              CALLBUF_STACK_COPY_LENGTH, CALLBUF_TRAP_PC, CALLBUF_TRAP_SP,
                              DEFAULT_MXCSR, SLOT_SIZE, VMCTX_HOST_CALLBACK, VMCTX_MEMORY_BASE,
@@ -118,6 +119,11 @@ def assemble_entry(params: tuple, results: tuple) -> bytes:
     a.lea(64, RAX, RipRel(landing))
     a.mov_mr(64, Mem(R13, None, 1, ACT_TRAP_LANDING), RAX)
     a.mov_mr(64, Mem(R13, None, 1, ACT_CALL_BUFFER), RDX)
+    # Link into the thread's chain of activations (backtraces continue through host calls).
+    a.mov_rm(64, RAX, Mem(RDX, None, 1, CALLBUF_ACTIVATION))
+    a.mov_mr(64, Mem(R13, None, 1, ACT_PARENT), RAX)
+    a.mov_mr(64, Mem(RDX, None, 1, CALLBUF_ACTIVATION), R13)
+    a.mov_mi(64, Mem(R13, None, 1, ACT_HOST_FRAME), 0)
     # stack_limit = max(rsp - budget, floor)
     floor = Mem(RDX, None, 1, CALLBUF_STACK_FLOOR)
     a.mov_rr(64, RAX, RSP)
@@ -148,6 +154,9 @@ def assemble_entry(params: tuple, results: tuple) -> bytes:
     a.alu_rr(ALU_XOR, 32, RAX, RAX)
     a.bind(leave)
     a.ldmxcsr_m(Mem(R13, None, 1, ACT_HOST_MXCSR))
+    a.mov_rm(64, RBX, Mem(R13, None, 1, ACT_CALL_BUFFER))
+    a.mov_rm(64, RCX, Mem(R13, None, 1, ACT_PARENT))
+    a.mov_mr(64, Mem(RBX, None, 1, CALLBUF_ACTIVATION), RCX)
     a.lea(64, RSP, Mem(R13, None, 1, ACT_SIZE))
     for reg in reversed(_CALLEE_SAVED):
         a.pop_r(reg)
@@ -231,7 +240,9 @@ def assemble_host_stub(params: tuple, results: tuple) -> bytes:
     a.mov_rr(64, RDI, R14)
     a.mov_rr(64, RSI, RSP)
     a.ldmxcsr_m(Mem(R13, None, 1, ACT_HOST_MXCSR))  # Python runs with the host's MXCSR
+    a.mov_mr(64, Mem(R13, None, 1, ACT_HOST_FRAME), RBP)   # where a nested trap's walk goes on
     a.call_m(Mem(R14, None, 1, VMCTX_HOST_CALLBACK))
+    a.mov_mi(64, Mem(R13, None, 1, ACT_HOST_FRAME), 0)
     a.ldmxcsr_m(a.const32(DEFAULT_MXCSR))           # whatever the host function left
     a.test_rr(32, RAX, RAX)
     a.jcc(CC_NE, fail)
@@ -340,13 +351,15 @@ class ThreadState:
         """The exception for a non-zero entry result: the host's own, or a Trap."""
         header = self.header
         stack = self.stack_copy.raw[:header.stack_copy_length]
+        # The entry has unlinked its activation: header.activation is the next one out.
+        where = (header.trap_pc, header.trap_sp, stack, header.activation)
         if code == TRAP_HOST_EXCEPTION:
             exc, self.pending = self.pending, None
             if exc is not None:
                 if isinstance(exc, Trap) and not exc.backtrace:   # raised by a builtin or host
-                    exc.set_frames(wasm_frames(header.trap_pc, header.trap_sp, stack))  # function
+                    exc.set_frames(wasm_frames(*where))           # function
                 return exc
-        return make_trap(code, header.trap_pc, header.trap_sp, stack)
+        return make_trap(code, *where)
 
 
 _tls = _thread._local()

@@ -230,9 +230,10 @@ def trap_site(pc: int) -> TrapSite | None:
     return sites.get(offset) if sites else None
 
 
-def make_trap(code: int, pc: int = 0, sp: int = 0, stack: bytes = b"") -> Trap:
-    """The Trap for an exit with trap `code` at native `pc` (0 if unknown), `sp` the rsp there
-    and `stack` the bytes of the Wasm frames above it (see backtrace.py).
+def make_trap(code: int, pc: int = 0, sp: int = 0, stack: bytes = b"", outer: int = 0) -> Trap:
+    """The Trap for an exit with trap `code` at native `pc` (0 if unknown), `sp` the rsp there,
+    `stack` the bytes of the Wasm frames above it and `outer` the next live activation out
+    (see backtrace.py).
 
     A recorded trap site refines the kind (a SIGFPE may be "integer overflow"); the backtrace
     lists (function index, Wasm byte offset) per frame, innermost first.
@@ -241,4 +242,4 @@ def make_trap(code: int, pc: int = 0, sp: int = 0, stack: bytes = b"") -> Trap:
 
     site = trap_site(pc) if pc else None
     message = trap_message(site.code if site is not None else code)
-    return Trap(message, wasm_frames(pc, sp, stack))
+    return Trap(message, wasm_frames(pc, sp, stack, outer))

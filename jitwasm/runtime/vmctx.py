@@ -111,6 +111,8 @@ class Activation(ctypes.Structure):
         ("call_buffer", u64),     # the CallBuffer the entry was called with
         ("host_mxcsr", u32),      # the caller's MXCSR, restored on leaving (and for host calls)
         ("reserved", u32),
+        ("parent", u64),          # the thread's previous innermost activation (0: none)
+        ("host_frame", u64),      # rbp of the host stub calling out of this activation, else 0
         ("reserved2", u64),       # keeps the size = 8 mod 16 (rsp 16-aligned under it)
     ]
 
@@ -130,7 +132,7 @@ class CallBufferHeader(ctypes.Structure):
         ("stack_copy", u64),      # in: a buffer the landing copies [trap_sp, activation) into,
         ("stack_copy_capacity", u64),  # at most this many bytes (the frames are gone by the
         ("stack_copy_length", u64),    # time Python looks); out: the bytes copied
-        ("reserved", u64),
+        ("activation", u64),      # the innermost live Activation of this thread (0: none)
     ]
 
 
@@ -162,6 +164,8 @@ ACT_TRAP_LANDING = Activation.trap_landing.offset
 ACT_STACK_LIMIT = Activation.stack_limit.offset
 ACT_CALL_BUFFER = Activation.call_buffer.offset
 ACT_HOST_MXCSR = Activation.host_mxcsr.offset
+ACT_PARENT = Activation.parent.offset
+ACT_HOST_FRAME = Activation.host_frame.offset
 
 CALLBUF_STACK_FLOOR = CallBufferHeader.stack_floor.offset
 CALLBUF_STACK_BUDGET = CallBufferHeader.stack_budget.offset
@@ -170,6 +174,7 @@ CALLBUF_TRAP_SP = CallBufferHeader.trap_sp.offset
 CALLBUF_STACK_COPY = CallBufferHeader.stack_copy.offset
 CALLBUF_STACK_COPY_CAPACITY = CallBufferHeader.stack_copy_capacity.offset
 CALLBUF_STACK_COPY_LENGTH = CallBufferHeader.stack_copy_length.offset
+CALLBUF_ACTIVATION = CallBufferHeader.activation.offset
 CALLBUF_SLOTS = ctypes.sizeof(CallBufferHeader)
 SLOT_SIZE = 16
 
