@@ -3,7 +3,10 @@
 Each seed gives a module (no imports, no SIMD, every function exported, execution bounded by
 smith's fuel global); every exported function with numeric parameters is called three times
 with edge-case arguments in both engines, and the results (as bits; any NaN matches any NaN),
-trap kinds and final memory contents must agree. A few seeds run in CI; set
+trap kinds, the trap's backtrace frames (function index per frame and the callers' call-site
+offsets: Cranelift may report a trap folded into a branch at the branch, e.g. `if` around
+`unreachable`; not for stack exhaustion, where the depths differ) and final memory contents
+must agree. A few seeds run in CI; set
 JITWASM_FUZZ_SEEDS=first:last for a longer campaign.
 """
 
@@ -83,7 +86,8 @@ def wasmtime_call(func, store, args, results):
     try:
         out = func(store, *args)
     except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
-        return "trap", str(e)
+        frames = getattr(e, "frames", None) or []
+        return "trap", str(e), [(f.func_index, f.module_offset) for f in frames]
     out = [] if out is None else out if isinstance(out, list) else [out]
     return "ok", [to_bits(t, v) if t in MASK else None for t, v in zip(results, out)]
 
@@ -92,15 +96,29 @@ def jitwasm_call(func, args, params, results):
     try:
         out = func.call_bits(*[to_bits(t, a) for t, a in zip(params, args)])
     except Trap as e:
-        return "trap", e.message
+        return "trap", e.message, list(e.backtrace)
     return "ok", [v if t in MASK else None for t, v in zip(results, out)]
+
+
+WASMTIME_MAX_FRAMES = 20   # wasmtime's default Config.wasm_backtrace_max_frames
+
+
+def same_frames(mine: list, theirs: list) -> bool:
+    """The same functions, and the same call sites below the trapping frame (wasmtime lists
+    the innermost 20 frames; jitwasm up to 1000)."""
+    if len(theirs) < WASMTIME_MAX_FRAMES and len(mine) != len(theirs):
+        return False
+    mine = mine[:len(theirs)]
+    return [f for f, _ in mine] == [f for f, _ in theirs] and mine[1:] == theirs[1:]
 
 
 def agree(results: tuple, mine, theirs) -> bool:
     if mine[0] != theirs[0]:
         return False
     if mine[0] == "trap":
-        return mine[1] in theirs[1] or (mine[1] == "call stack exhausted" and "stack" in theirs[1])
+        if mine[1] == "call stack exhausted":
+            return "stack" in theirs[1]
+        return mine[1] in theirs[1] and same_frames(mine[2], theirs[2])
     for t, m, w in zip(results, mine[1], theirs[1]):
         if t in MASK and m != w and not (is_nan(t, m) and is_nan(t, w)):
             return False
