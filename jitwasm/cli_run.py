@@ -21,6 +21,7 @@ from pathlib import Path
 TRAP_EXIT_STATUS = 134        # 128 + SIGABRT, wasmtime's status for a trap
 ERROR_EXIT_STATUS = 1
 MAX_EXIT_CODE = 125           # proc_exit codes above this are an error, as in wasmtime
+PRINTED_FRAMES = 20           # of a trap's backtrace, as many as wasmtime keeps
 DEFAULT_COMPILE = "lazy"      # --compile without the code cache (bench/startup.py measures)
 
 
@@ -224,10 +225,12 @@ def format_trap(trap) -> str:
     frames = trap.frames
     if frames:
         lines.append("wasm backtrace:")
-        for i, frame in enumerate(frames):
+        for i, frame in enumerate(frames[:PRINTED_FRAMES]):
             func = frame.func_name or f"<wasm function {frame.func_index}>"
             module = frame.module_name or "<unknown>"
             lines.append(f"  {i:>3}: {frame.module_offset:#8x} - {module}!{func}")
+        if len(frames) > PRINTED_FRAMES:
+            lines.append(f"  ... {len(frames) - PRINTED_FRAMES} more frames")
     return "\n".join(lines)
 
 

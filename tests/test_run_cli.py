@@ -275,6 +275,22 @@ def test_a_trap_names_each_frame_from_its_own_module(tmp_path):
     assert len(lines) == 4
 
 
+@needs_wasm_tools
+def test_a_deep_backtrace_prints_the_innermost_frames_and_a_count(tmp_path):
+    main = wat(tmp_path, """(module $app
+      (func $down (param i32) (result i32)
+        (if (result i32) (local.get 0)
+          (then (call $down (i32.sub (local.get 0) (i32.const 1))))
+          (else (unreachable))))
+      (func (export "run") (result i32) (call $down (i32.const 50))))""")
+    proc = run_jitwasm("run", "--invoke", "run", main)
+    assert proc.returncode == TRAP_EXIT_STATUS
+    lines = proc.stderr.decode().splitlines()
+    assert lines[1] == "wasm backtrace:" and len(lines) == 2 + 20 + 1
+    assert all(line.endswith(" - app!down") for line in lines[2:22])
+    assert lines[-1] == "  ... 32 more frames"        # 51 frames of $down and the export
+
+
 def test_preload_needs_name_and_path():
     proc = run_jitwasm("run", "--preload", "lib", EXAMPLES / "hello.wasm")
     assert proc.returncode == 1 and b"expected NAME=PATH" in proc.stderr
