@@ -293,7 +293,7 @@ def explicit_bounds(monkeypatch):
     from jitwasm.runtime import instance
 
     monkeypatch.setattr(instance.Module.__init__, "__defaults__",
-                        (partial(compile_module, explicit_bounds=True),))
+                        (partial(compile_module, explicit_bounds=True), None))
 
 
 @pytest.mark.usefixtures("explicit_bounds")

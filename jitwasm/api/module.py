@@ -1,14 +1,12 @@
 """`Module` (decode, validate, compile), `Instance` and its exports, and `wat2wasm`."""
 
-from functools import partial
-from os import PathLike
 from collections.abc import Iterator, Mapping, Sequence
+from os import PathLike
 
 from ..binary import types as t
 from ..errors import WasmtimeError
 from ..runtime.instance import Instance as RtInstance
 from ..runtime.instance import Module as RtModule
-from ..runtime.instance import compile_functions
 from .config import Engine
 from .externs import unwrap_extern, wrap_extern
 from .functions import stack_budget, stack_budget_of
@@ -55,8 +53,7 @@ class Module(Managed):
         if not isinstance(engine, Engine):
             raise TypeError("expected an Engine")
         self.engine = engine
-        self._module = RtModule(to_wasm(wasm), partial(compile_functions,
-                                                       options=engine.compile_options))
+        self._module = RtModule(to_wasm(wasm), options=engine.compile_options)
 
     @classmethod
     def from_file(cls, engine: Engine, path: str | bytes | PathLike) -> "Module":
@@ -89,7 +86,7 @@ class Module(Managed):
                                       "or with other compile options")
         except CacheEntryError as e:
             raise WasmtimeError(f"cannot deserialize the module: {e}") from None
-        return cls._wrap(engine, module_from_entry(decoded))
+        return cls._wrap(engine, module_from_entry(decoded, engine.compile_options))
 
     @classmethod
     def _wrap(cls, engine: Engine, module: RtModule) -> "Module":

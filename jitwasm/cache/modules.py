@@ -5,8 +5,6 @@ decodes them again (cheap) but neither validates (the entry's checksum vouches f
 were validated when compiled) nor compiles.
 """
 
-from functools import partial
-
 from ..binary import decode_module
 from ..compiler.options import DEFAULT_OPTIONS
 from ..runtime.code_memory import CodeMemory
@@ -29,8 +27,9 @@ def serialize_module(module: Module, wasm: bytes, options=DEFAULT_OPTIONS) -> by
     return encode_entry(key, wasm, eager_compiled(module, options))
 
 
-def module_from_entry(decoded) -> Module:
-    """A runtime Module from a verified entry (entry.decode_entry's tuple)."""
+def module_from_entry(decoded, options=None) -> Module:
+    """A runtime Module from a verified entry (entry.decode_entry's tuple); `options`: the
+    CompileOptions it was compiled with (for a recompile with explicit bounds)."""
     info = decode_module(decoded.wasm)
     compiled = None
     if decoded.func_offsets:
@@ -39,7 +38,7 @@ def module_from_entry(decoded) -> Module:
                             module=info, name="wasm module (cached)")
         compiled = CompiledModule(memory, decoded.func_offsets, decoded.num_imported_funcs,
                                   decoded.explicit_bounds)
-    return Module.from_compiled(info, compiled)
+    return Module.from_compiled(info, compiled, options)
 
 
 def deserialize_module(blob) -> Module:
@@ -52,8 +51,8 @@ def cached_module(wasm: bytes, cache, options=DEFAULT_OPTIONS) -> tuple:
     key = cache_key(wasm, options)
     decoded = cache.load(key)
     if decoded is not None:
-        return module_from_entry(decoded), True
-    module = Module(wasm, compile=partial(compile_functions, options=options._replace(lazy=False)))
+        return module_from_entry(decoded, options), True
+    module = Module(wasm, options=options._replace(lazy=False))
     cache.save(key, encode_entry(key, wasm, module.compiled))
     return module, False
 
@@ -64,4 +63,4 @@ def load_module(wasm: bytes, options=DEFAULT_OPTIONS, cache=None) -> Module:
     the entry, else compiled per `options` (a cache miss compiles up front, to store it)."""
     if cache is not None:
         return cached_module(wasm, cache, options)[0]
-    return Module(wasm, compile=partial(compile_functions, options=options))
+    return Module(wasm, options=options)

@@ -17,12 +17,12 @@ spec requires; the instance is then still registered with the store, because tho
 entries can point at its functions.
 """
 
+import _thread  # threading's primitives, without importing threading (~2 ms at startup)
 import ctypes
 
 from ..binary import opcodes as op
 from ..binary.module import DATA_ACTIVE, ELEM_ACTIVE, ELEM_PASSIVE, ConstExpr, ModuleInfo
 from ..binary.types import EXTERN_FUNC, EXTERN_GLOBAL, EXTERN_MEMORY, EXTERN_TABLE, FuncType
-from ..errors import WasmtimeError
 from .builtins import BUILTINS
 from .builtins_impl import builtin_functions
 from .functions import Function
@@ -34,6 +34,7 @@ from .types_registry import canonical_type_id
 from .vmctx import FUNCREF_SIZE, FuncRef, VMContext
 
 _U64 = ctypes.c_uint64
+_bounded_lock = _thread.allocate_lock()   # one explicit-bounds compile per module at a time
 _MASK64 = (1 << 64) - 1
 _NUMERIC_CONSTS = {op.I32_CONST: 0xFFFFFFFF, op.I64_CONST: _MASK64, op.F32_CONST: 0xFFFFFFFF,
                    op.F64_CONST: _MASK64, op.V128_CONST: (1 << 128) - 1}
@@ -67,26 +68,48 @@ def compile_functions(info: ModuleInfo, options=None):
 class Module:
     """A decoded, validated and compiled module; instantiate it any number of times.
 
-    `compile` (default: the baseline compiler) maps ModuleInfo to an object with
-    `func_address(i)` for each defined function i, and keeps the code alive.
+    `options` (a compiler CompileOptions; None: the defaults) say how the baseline compiler
+    compiles it; `compile` instead maps ModuleInfo to an object with `func_address(i)` for
+    each defined function i (and keeps the code alive).
     """
 
-    __slots__ = ("info", "facts", "compiled", "__weakref__")
+    __slots__ = ("info", "facts", "compiled", "options", "_bounded", "__weakref__")
 
-    def __init__(self, wasm: bytes, compile=compile_functions):
+    def __init__(self, wasm: bytes, compile=None, options=None):
         from ..binary import decode_module
         from ..validation import validate_module
 
         self.info = decode_module(bytes(wasm))
         self.facts = validate_module(self.info)
-        self.compiled = compile(self.info)
+        self.options = options
+        self._bounded = None
+        self.compiled = (compile(self.info) if compile is not None
+                         else compile_functions(self.info, options))
 
     @classmethod
-    def from_compiled(cls, info: ModuleInfo, compiled) -> "Module":
+    def from_compiled(cls, info: ModuleInfo, compiled, options=None) -> "Module":
         """A module whose code was compiled earlier (the code cache): not validated again."""
         module = cls.__new__(cls)
         module.info, module.facts, module.compiled = info, None, compiled
+        module.options, module._bounded = options, None
         return module
+
+    def code_for(self, memories):
+        """The compiled code to run with `memories`: guard-page code needs each memory's 8 GiB
+        reservation; if one fell back to explicit bounds (an address-space limit, `ulimit -v`),
+        the module is compiled once more with explicit bounds checks, and that code serves."""
+        compiled = self.compiled
+        if (compiled is None or getattr(compiled, "explicit_bounds", False)
+                or not any(m.explicit_bounds for m in memories)):
+            return compiled
+        with _bounded_lock:
+            if self._bounded is None:
+                from ..compiler.lazy import default_options
+
+                options = self.options or default_options()
+                self._bounded = compile_functions(self.info,
+                                                  options._replace(explicit_bounds=True))
+            return self._bounded
 
     @property
     def name(self) -> str | None:
@@ -128,7 +151,8 @@ class Instance:
         self.func_refs_address = ctypes.addressof(refs)
         for f, func in enumerate(imported_funcs):
             ctypes.memmove(ctypes.addressof(refs[f]), func.ref_address, FUNCREF_SIZE)
-        compiled = module.compiled
+        self.memories += [LinearMemory(t) for t in info.memories]
+        compiled = module.code_for(self.memories)
         first = len(imported_funcs)
         type_ids = self._type_ids
         for i, type_index in enumerate(info.func_type_indices):
@@ -136,14 +160,7 @@ class Instance:
             self._funcs[first + i] = code
             refs[first + i] = FuncRef(code, type_ids[type_index], ctypes.addressof(vm))
 
-        # Memories, tables, globals.
-        self.memories += [LinearMemory(t) for t in info.memories]
-        if not getattr(compiled, "explicit_bounds", False) and any(
-                m.explicit_bounds for m in self.memories):
-            # Guard-page code would run unchecked past the end of a smaller reservation.
-            raise WasmtimeError("a linear memory could not reserve its 8 GiB guard region "
-                                "(address-space limit?) and this module was compiled for guard "
-                                "pages; compile it with explicit bounds checks")
+        # Tables, globals (the memories came first: they decide which code runs).
         self.tables += [Table(t) for t in info.tables]
         for g in info.globals:
             self.globals.append(Global(g.type, self.evaluate(g.init)))
