@@ -36,6 +36,8 @@ _NON_ARG_GPRS = (RAX, RBX, R10, R12, RBP)
 class CallOps:
     """call, call_indirect and builtin calls."""
 
+    __slots__ = ()
+
     def out_mem(self, offset: int) -> Mem:
         return Mem(RSP, None, 1, offset)
 
@@ -89,7 +91,11 @@ class CallOps:
                 self.push_stack(t)
 
     def op_call(self, pos):
-        f, pos = read_u32(self.code, pos)
+        f = self.code[pos]
+        if f < 0x80:
+            pos += 1
+        else:
+            f, pos = read_u32(self.code, pos)
         params, results = self.func_types[f]
         layout = self.prepare_call(params, results)
         nimp = self.num_imported_funcs
