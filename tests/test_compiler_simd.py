@@ -319,3 +319,30 @@ def test_functions_without_v128_keep_8_byte_slots():
     assert slot_size(Compiler, (I32,), info.codes[0]) == 8
     Compiler.v128_in_module = True
     assert slot_size(Compiler, (I32,), info.codes[0]) == 16
+
+
+def test_simd_code_generator_loads_on_first_use():
+    """The compiler imports the SIMD handlers and emitters only when it meets a 0xFD
+    instruction (import time of every run); the first one installs them and compiles."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+from compiler_harness import run, wat
+from jitwasm.binary.decoder import decode_module
+from jitwasm.compiler import compile_module
+from jitwasm.validation import validate_module
+simd = ("jitwasm.compiler.simd_handlers", "jitwasm.backend_x64.masm_simd")
+info = decode_module(wat('(module (func (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))'))
+validate_module(info)
+compile_module(info)
+print([m in sys.modules for m in simd])
+e = run('(module (func (export "f") (param v128 v128) (result v128) (i32x4.add (local.get 0) (local.get 1))))')
+print([m in sys.modules for m in simd], e.f(1 | 2 << 32, 3 | 4 << 32) == 4 | 6 << 32)
+"""
+    tests_dir = __import__("os").path.dirname(__file__)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=True, cwd=tests_dir).stdout.split("\n")
+    assert out[0] == "[False, False]"
+    assert out[1] == "[True, True] True"

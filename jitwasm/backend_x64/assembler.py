@@ -25,12 +25,12 @@ from .encoder import BYTE_REX, Encoder, heads, pack_imm, signed_imm
 from .gpr import (ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR, RCL, RCR,
                   ROL, ROR, SAL, SAR, SHIFT_OPS, SHL, SHR, GprForms)
 from .masm_simd_forms import SimdForms
-from .operands import AssemblerError, Label, Mem, MemOperand, RipRel
+from .operands import AssemblerError, Label, Mem, MemOperand, RipRel, new_mem
 from .sse import (ROUND_CEIL, ROUND_FLOOR, ROUND_NEAREST, ROUND_TRUNC, VEX_MAP_0F, VEX_MAP_0F38,
                   VEX_MAP_0F3A, SseForms, vex_heads)
 
 __all__ = [
-    "Assembler", "AssemblerError", "Label", "Mem", "RipRel", "MemOperand", "Encoder",
+    "Assembler", "AssemblerError", "Label", "Mem", "RipRel", "MemOperand", "Encoder", "new_mem",
     "ALU_ADD", "ALU_OR", "ALU_ADC", "ALU_SBB", "ALU_AND", "ALU_SUB", "ALU_XOR", "ALU_CMP",
     "ROL", "ROR", "RCL", "RCR", "SHL", "SHR", "SAL", "SAR", "SHIFT_OPS",
     "ROUND_NEAREST", "ROUND_FLOOR", "ROUND_CEIL", "ROUND_TRUNC",

@@ -81,6 +81,55 @@ def signed_imm(imm: int, size: int) -> int:
     return imm
 
 
+# [reg][Mem] -> (REX index bits R|X|B, ModRM [SIB] [disp] bytes); a dict per register number
+# (GPR or XMM), so a lookup builds no key tuple. Cleared when full: keys include heap offsets.
+_MEM_TAILS = tuple({} for _ in range(16))
+_MEM_TAILS_LIMIT = 1 << 12
+
+
+def _mem_tail(reg: int, mem) -> tuple:
+    """The REX bits and the ModRM/SIB/displacement bytes of `reg` with a Mem operand (memoised
+    in _MEM_TAILS). Handles the rsp/r12 SIB and rbp/r13 disp8 special cases."""
+    r = (reg & 7) << 3
+    i = (reg & 8) >> 1
+    base, index, scale, disp = mem
+    if index is not None:
+        if index == 4:
+            raise AssemblerError("rsp cannot be an index register")
+        i |= (index & 8) >> 2
+    if not -0x80000000 <= disp <= 0x7FFFFFFF:
+        raise AssemblerError(f"displacement {disp:#x} exceeds 32 bits")
+    if base is None:
+        # mod=00 rm=100 with SIB.base=101: [index*scale + disp32]; SIB.index=100 means none.
+        sib = 0x25 if index is None else _SCALE_BITS[scale] | ((index & 7) << 3) | 5
+        tail = bytes((r | 4, sib)) + _pack_i32(disp)
+    else:
+        i |= base >> 3
+        b = base & 7
+        if disp == 0 and b != 5:  # rbp/r13 with mod=00 would mean RIP/no base: use disp8 0
+            mod = 0
+        elif -128 <= disp <= 127:
+            mod = 0x40
+        else:
+            mod = 0x80
+        if index is None:
+            if b == 4:  # rsp/r12 as base need a SIB byte (index=100: none)
+                tail = bytes((mod | r | 4, 0x24))
+            else:
+                tail = bytes((mod | r | b,))
+        else:
+            tail = bytes((mod | r | 4, _SCALE_BITS[scale] | ((index & 7) << 3) | b))
+        if mod == 0x40:
+            tail += bytes((disp & 0xFF,))
+        elif mod:
+            tail += _pack_i32(disp)
+    tails = _MEM_TAILS[reg]
+    if len(tails) >= _MEM_TAILS_LIMIT:
+        tails.clear()
+    result = tails[mem] = (i, tail)
+    return result
+
+
 class Encoder:
     """Code buffer with labels, fixups, a constant pool and the ModRM encoding primitives."""
 
@@ -146,59 +195,28 @@ class Encoder:
 
     def _op_m(self, heads: tuple, reg: int, mem, imm_len: int = 0, force: int = 0) -> None:
         """heads[REX bits] ModRM [SIB] [disp] for a memory operand; `imm_len` bytes of immediate
-        follow (a RIP-relative displacement is measured from the end of the instruction)."""
+        follow (a RIP-relative displacement is measured from the end of the instruction).
+
+        A Mem operand's encoding does not depend on the instruction or its position, so it is
+        computed once per reg and mem and memoised (`_mem_tail`): most operands are the same few
+        frame slots and heap addresses over and over."""
+        tail = _MEM_TAILS[reg].get(mem)  # never holds a RipRel (a 2-tuple equals no Mem)
+        if tail is not None or type(mem) is not RipRel:
+            if tail is None:
+                tail = _mem_tail(reg, mem)
+            buf = self.buf
+            buf += heads[tail[0] | force]
+            buf += tail[1]
+            return
         buf = self.buf
-        r = (reg & 7) << 3
-        i = ((reg & 8) >> 1) | force
-        if type(mem) is RipRel:
-            buf += heads[i]
-            buf.append(r | 5)
-            target, extra = mem
-            origin = len(buf) + 4 + imm_len
-            if type(target) is int:
-                buf += _pack_i32(target + extra - origin)
-            else:
-                self._ref32(target, origin - extra)
-            return
-        base, index, scale, disp = mem
-        if index is not None:
-            if index == 4:
-                raise AssemblerError("rsp cannot be an index register")
-            i |= (index & 8) >> 2
-        if base is None:
-            # mod=00 rm=100 with SIB.base=101: [index*scale + disp32]; SIB.index=100 means none.
-            buf += heads[i]
-            buf.append(r | 4)
-            buf.append(0x25 if index is None else _SCALE_BITS[scale] | ((index & 7) << 3) | 5)
-            try:
-                buf += _pack_i32(disp)
-            except struct.error:
-                raise AssemblerError(f"displacement {disp:#x} exceeds 32 bits") from None
-            return
-        buf += heads[i | (base >> 3)]
-        b = base & 7
-        if disp == 0 and b != 5:  # rbp/r13 with mod=00 would mean RIP/no base: use disp8 0
-            mod = 0
-        elif -128 <= disp <= 127:
-            mod = 0x40
+        buf += heads[((reg & 8) >> 1) | force]
+        buf.append((reg & 7) << 3 | 5)
+        target, extra = mem
+        origin = len(buf) + 4 + imm_len
+        if type(target) is int:
+            buf += _pack_i32(target + extra - origin)
         else:
-            mod = 0x80
-        if index is None:
-            if b == 4:  # rsp/r12 as base need a SIB byte (index=100: none)
-                buf.append(mod | r | 4)
-                buf.append(0x24)
-            else:
-                buf.append(mod | r | b)
-        else:
-            buf.append(mod | r | 4)
-            buf.append(_SCALE_BITS[scale] | ((index & 7) << 3) | b)
-        if mod == 0x40:
-            buf.append(disp & 0xFF)
-        elif mod:
-            try:
-                buf += _pack_i32(disp)
-            except struct.error:
-                raise AssemblerError(f"displacement {disp:#x} exceeds 32 bits") from None
+            self._ref32(target, origin - extra)
 
     # ---- data, alignment, patching ----------------------------------------------------------
 

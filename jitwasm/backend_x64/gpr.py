@@ -8,7 +8,7 @@ operand is spl/bpl/sil/dil (register numbers 4..7, `BYTE_REX`), so AH..BH are ne
 
 from .encoder import (BYTE_REX, Encoder, _pack_i16, _pack_i32, _pack_u32, heads, pack_imm,
                       signed_imm)
-from .operands import AssemblerError, Label
+from .operands import AssemblerError, Label, RipRel
 
 # ALU operations: the /digit of 80/81/83 and bits 3..5 of the two-operand opcodes.
 ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR, ALU_CMP = range(8)
@@ -75,6 +75,41 @@ _FF = heads(b"", 0, b"\xff")
 _BR = BYTE_REX
 
 
+# [size | op][reg]: the bytes of `op reg, imm8` (83 /op) before the immediate, as `_op_r` emits
+# them; a row is built on first use (import time matters: every run loads the assembler).
+_ALU_RI8: list = [None] * 72
+
+
+def _alu_ri8_row(size: int, op: int) -> tuple:
+    row = []
+    for reg in range(16):
+        e = Encoder()
+        e._op_r(_GRP1_I8[size], op, reg)
+        row.append(bytes(e.buf))
+    row = _ALU_RI8[size | op] = tuple(row)
+    return row
+
+
+# Register-register forms, the commonest instructions, memoised by an int key (size, operands,
+# ALU op): the bytes `_op_r` emits for them, computed on first use.
+_MOV_RR: dict = {}
+_ALU_RR: dict = {}
+_TEST_RR: dict = {}
+
+
+# [size][reg] -> {Mem: bytes} of mov loads and stores (see GprForms._memoised_op_m).
+_MOV_RM_MEMO = _SizeTable({size: tuple({} for _ in range(16)) for size in (8, 16, 32, 64)})
+_MOV_MR_MEMO = _SizeTable({size: tuple({} for _ in range(16)) for size in (8, 16, 32, 64)})
+_MEMO_LIMIT = 1 << 12  # a memo is cleared when full: keys include heap displacements
+
+
+def _reg_reg(cache: dict, key: int, heads: tuple, reg: int, rm: int) -> bytes:
+    e = Encoder()
+    e._op_r(heads, reg, rm, _BR[reg] | _BR[rm])
+    code = cache[key] = bytes(e.buf)
+    return code
+
+
 def _imm(imm: int, size: int) -> bytes:
     """The immediate of a `size`-bit instruction (imm32 sign-extended for 64-bit)."""
     if size == 8:
@@ -95,15 +130,40 @@ class GprForms(Encoder):
     # ---- moves ------------------------------------------------------------------------------
 
     def mov_rr(self, size: int, dst: int, src: int) -> None:
-        self._op_r(_MOV_MR[size], src, dst, _BR[src] | _BR[dst])
+        key = size << 8 | dst << 4 | src
+        code = _MOV_RR.get(key)
+        if code is None:
+            code = _reg_reg(_MOV_RR, key, _MOV_MR[size], src, dst)
+        self.buf += code
 
     def mov_rm(self, size: int, dst: int, mem) -> None:
         """Load."""
-        self._op_m(_MOV_RM[size], dst, mem, 0, _BR[dst])
+        memo = _MOV_RM_MEMO[size][dst]
+        code = memo.get(mem)
+        if code is not None:
+            self.buf += code
+        else:
+            self._memoised_op_m(memo, _MOV_RM[size], dst, mem)
 
     def mov_mr(self, size: int, mem, src: int) -> None:
         """Store."""
-        self._op_m(_MOV_MR[size], src, mem, 0, _BR[src])
+        memo = _MOV_MR_MEMO[size][src]
+        code = memo.get(mem)
+        if code is not None:
+            self.buf += code
+        else:
+            self._memoised_op_m(memo, _MOV_MR[size], src, mem)
+
+    def _memoised_op_m(self, memo: dict, heads: tuple, reg: int, mem) -> None:
+        """`_op_m` for a form memoised per (size, reg) (the loads and stores of frame slots and
+        heap addresses, the commonest instructions); a RipRel operand is never memoised."""
+        buf = self.buf
+        start = len(buf)
+        self._op_m(heads, reg, mem, 0, _BR[reg])
+        if type(mem) is not RipRel:
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[mem] = bytes(buf[start:])
 
     def mov_ri(self, size: int, dst: int, imm: int) -> None:
         """Shortest mov of a constant: for 64-bit, `mov r32, imm32` when it zero-extends, else
@@ -197,7 +257,11 @@ class GprForms(Encoder):
 
     def alu_rr(self, op: int, size: int, dst: int, src: int) -> None:
         """dst = dst <op> src (ALU_CMP only sets flags)."""
-        self._op_r(_ALU_MR[op][size], src, dst, _BR[src] | _BR[dst])
+        key = op << 16 | size << 8 | dst << 4 | src
+        code = _ALU_RR.get(key)
+        if code is None:
+            code = _reg_reg(_ALU_RR, key, _ALU_MR[op][size], src, dst)
+        self.buf += code
 
     def alu_rm(self, op: int, size: int, dst: int, mem) -> None:
         self._op_m(_ALU_RM[op][size], dst, mem, 0, _BR[dst])
@@ -216,13 +280,17 @@ class GprForms(Encoder):
             self.buf += pack_imm(imm, 1)
             return
         if 0 <= imm < 0x80 and (size == 32 or size == 64):  # common: no range checks
-            self._op_r(_GRP1_I8[size], op, dst)
-            self.buf.append(imm)
+            row = _ALU_RI8[size | op] or _alu_ri8_row(size, op)
+            buf = self.buf
+            buf += row[dst]
+            buf.append(imm)
             return
         s = signed_imm(imm, size)
         if -128 <= s <= 127:
-            self._op_r(_GRP1_I8[size], op, dst)
-            self.buf.append(s & 0xFF)
+            row = _ALU_RI8[size | op] or _alu_ri8_row(size, op)
+            buf = self.buf
+            buf += row[dst]
+            buf.append(s & 0xFF)
             return
         data = _imm(s, size)
         if dst == 0:
@@ -256,7 +324,11 @@ class GprForms(Encoder):
         self.buf += data
 
     def test_rr(self, size: int, a: int, b: int) -> None:
-        self._op_r(_TEST_MR[size], b, a, _BR[a] | _BR[b])
+        key = size << 8 | a << 4 | b
+        code = _TEST_RR.get(key)
+        if code is None:
+            code = _reg_reg(_TEST_RR, key, _TEST_MR[size], b, a)
+        self.buf += code
 
     def test_mr(self, size: int, mem, r: int) -> None:
         self._op_m(_TEST_MR[size], r, mem, 0, _BR[r])

@@ -5,6 +5,7 @@ carry several fields. `Mem` and `RipRel` are NamedTuples so building one is chea
 can unpack them positionally.
 """
 
+from functools import partial
 from typing import NamedTuple, Optional, Union
 
 
@@ -41,6 +42,11 @@ class Mem(NamedTuple):
     index: Optional[int] = None
     scale: int = 1
     disp: int = 0
+
+
+# Mem((base, index, scale, disp)) without NamedTuple's Python-level __new__ (all four fields
+# given): for the compiler's hot paths.
+new_mem = partial(tuple.__new__, Mem)
 
 
 class RipRel(NamedTuple):

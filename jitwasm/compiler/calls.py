@@ -36,6 +36,8 @@ _NON_ARG_GPRS = (RAX, RBX, R10, R12, RBP)
 class CallOps:
     """call, call_indirect and builtin calls."""
 
+    __slots__ = ()
+
     def out_mem(self, offset: int) -> Mem:
         return Mem(RSP, None, 1, offset)
 
@@ -90,7 +92,11 @@ class CallOps:
 
     def op_call(self, pos):
         start = pos - 1
-        f, pos = read_u32(self.code, pos)
+        f = self.code[pos]
+        if f < 0x80:
+            pos += 1
+        else:
+            f, pos = read_u32(self.code, pos)
         params, results = self.func_types[f]
         layout = self.prepare_call(params, results)
         nimp = self.num_imported_funcs

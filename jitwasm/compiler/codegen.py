@@ -15,14 +15,16 @@ FRAME is known only after the body; every use of it (prologue, epilogues, the st
 accesses relative to the frame's top) is a 32-bit field patched at the end.
 
 Dispatch: one `handlers[opcode](self, pos)` call per instruction; each handler reads its
-immediates from `pos` and returns the position after them (-1 when the function is done).
-Before a handler that does not consume a pending comparison, a K_FLAGS top is materialised.
+immediates from `pos` and returns the position after them; the function's `end` raises
+control.BodyDone.
+A handler that pushes a pending comparison (K_FLAGS) materialises it unless the next
+instruction consumes it (values.settle_flags), so the loop itself checks nothing.
 """
 
 from ..backend_x64 import masm
 from ..backend_x64.abi import (LOC_GPR, LOC_STACK, LOC_XMM, emit_stack_check,
                                emit_trap_exit, signature_layout)
-from ..backend_x64.assembler import ALU_ADD, ALU_SUB, Mem
+from ..backend_x64.assembler import ALU_ADD, ALU_SUB, Mem, new_mem
 from ..backend_x64.masm import SCRATCH, XSCRATCH, fits_simm32
 from ..backend_x64.regs import R14, RAX, RCX, RDI, RSP
 from ..binary import opcodes as op
@@ -30,7 +32,7 @@ from ..binary.types import F32, V128
 from ..runtime.traps import TRAP_CALL_STACK_EXHAUSTED, TrapSite
 from . import calls, control, floats, memory, numeric, simd, tables
 from .calls import CallOps
-from .control import FUNC, ControlOps, Frame
+from .control import FUNC, BodyDone, ControlOps, Frame
 from .decoding import read_u32
 from .floats import FloatOps
 from .interrupts import InterruptChecks
@@ -48,6 +50,8 @@ _UNROLLED_ZEROING = 16  # locals zeroed by single stores; more take a `rep stosq
 class VariableOps:
     """local.get/set/tee, global.get/set, select."""
 
+    __slots__ = ()
+
     def op_local_get(self, pos):  # the most frequent instruction: push inlined
         index = self.code[pos]
         if index < 0x80:
@@ -61,7 +65,11 @@ class VariableOps:
         return pos
 
     def op_local_set(self, pos):
-        index, pos = read_u32(self.code, pos)
+        index = self.code[pos]
+        if index < 0x80:
+            pos += 1
+        else:
+            index, pos = read_u32(self.code, pos)
         kind, val, t = self.pop()
         if kind == K_LOCAL and val == index:
             return pos
@@ -71,7 +79,11 @@ class VariableOps:
         return pos
 
     def op_local_tee(self, pos):
-        index, pos = read_u32(self.code, pos)
+        index = self.code[pos]
+        if index < 0x80:
+            pos += 1
+        else:
+            index, pos = read_u32(self.code, pos)
         kinds, vals = self.kinds, self.vals
         if kinds[-1] == K_LOCAL and vals[-1] == index:
             return pos
@@ -93,6 +105,10 @@ class VariableOps:
         """Store a value (a popped entry or the top one) into local `index` and cache it in a
         register when it is in one (a register entry gives its register to the cache) or can be
         put in a free one (copies from locals and slots). Returns whether it is cached."""
+        if kind == K_REG and not IS_FLOAT[t]:  # the common case, store_entry's integer store
+            self.a.mov_mr(INT_SIZE[t], self.local_mems[index], val)
+            self.cache_local(index, val)
+            return True
         if kind != K_REG and kind != K_CONST and kind != K_FLAGS \
                 and (self.xfree if IS_FLOAT[t] else self.gfree):
             reg = self.alloc(t)
@@ -198,6 +214,22 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
                        CallOps, TableOps, InterruptChecks, SimdOps):
     """Compiles one function body after another into the module's assembler."""
 
+    # Slots, not an instance dict: the compiler's state is read on every instruction, and with
+    # this many attributes a dict would lose CPython's fast attribute and method access.
+    __slots__ = (
+        # module-wide (set in __init__)
+        "a", "code", "module_types", "func_types", "num_imported_funcs", "func_labels",
+        "table_types", "globals", "out_size", "trap_sites", "call_sites", "frame_sizes",
+        "explicit_bounds", "fuel", "epoch", "interrupts", "vmctx_mem", "v128_in_module",
+        # per function (compile)
+        "func_index", "local_types", "frame_fixups", "trap_stubs", "live_temps", "max_temps",
+        "reachable", "done", "op_offset", "results", "layout", "ctrl", "fuel_costs",
+        # value stack, registers, frame slots, local cache (values.init_values)
+        "slot_size", "cache", "gcache", "xcache", "cache_of_gpr", "cache_of_xmm", "kinds",
+        "vals", "types", "floor", "reg_floor", "gfree", "xfree", "local_mems", "local_refs",
+        "slot_base", "slot_mems", "nslots",
+    )
+
     def __init__(self, module) -> None:
         self.a = module.a
         self.code = module.data
@@ -226,7 +258,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         self.local_types = local_types
         local_base = self.out_size + 8
         size = slot_size(self, local_types, body)
-        self.init_values([Mem(RSP, None, 1, local_base + size * i)
+        self.init_values([new_mem((RSP, None, 1, local_base + size * i))
                           for i in range(len(local_types))],
                          local_types, local_base + size * len(local_types), size)
         self.frame_fixups = []
@@ -368,18 +400,23 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
     def run(self, pos: int) -> None:
         code = self.code
         handlers = HANDLERS
-        consumers = FLAG_CONSUMERS
-        kinds = self.kinds
-        flags = K_FLAGS
-        while pos >= 0:
-            b = code[pos]
-            if kinds and kinds[-1] == flags and not consumers[b]:
-                self.materialize_flags()
-            pos = handlers[b](self, pos + 1)
+        try:
+            while True:
+                pos = handlers[code[pos]](self, pos + 1)
+        except BodyDone:
+            pass
 
     def op_prefix_fc(self, pos):
         sub, after = read_u32(self.code, pos)  # the sub-opcode LEB may be padded
         return FC_HANDLERS[sub](self, after, pos - 1)
+
+    def op_prefix_fd(self, pos):
+        """The first SIMD instruction compiled in this process: load the SIMD code generator
+        (simd_handlers.py and the backend's SIMD emitters) and put its dispatcher in the table
+        for good (a measurable import most modules never need)."""
+        from .simd_handlers import op_prefix_fd
+        HANDLERS[0xFD] = op_prefix_fd
+        return op_prefix_fd(self, pos)
 
     def op_illegal(self, pos):
         raise AssertionError(f"illegal opcode 0x{self.code[pos - 1]:02x} after validation")
@@ -394,16 +431,12 @@ def _build_tables():
         op.LOCAL_TEE: VariableOps.op_local_tee, op.GLOBAL_GET: VariableOps.op_global_get,
         op.GLOBAL_SET: VariableOps.op_global_set, op.SELECT: VariableOps.op_select,
         op.SELECT_T: VariableOps.op_select_t,
-        0xFC: FunctionCompiler.op_prefix_fc, 0xFD: SimdOps.op_prefix_fd,
+        0xFC: FunctionCompiler.op_prefix_fc, 0xFD: FunctionCompiler.op_prefix_fd,
     }
     for code, handler in merged.items():
         handlers[code] = handler
-    consumers = bytearray(256)
-    for code in (*control.FLAG_CONSUMERS, *numeric.FLAG_CONSUMERS, op.SELECT, op.SELECT_T,
-                 op.LOCAL_SET):
-        consumers[code] = 1
     fc = {**memory.FC_HANDLERS, **tables.FC_HANDLERS, **floats.FC_HANDLERS}
-    return handlers, bytes(consumers), fc
+    return handlers, fc
 
 
-HANDLERS, FLAG_CONSUMERS, FC_HANDLERS = _build_tables()
+HANDLERS, FC_HANDLERS = _build_tables()

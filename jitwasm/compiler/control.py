@@ -33,6 +33,11 @@ FUNC, BLOCK, LOOP, IF, ELSE = range(5)
 _BLOCK_OPENERS = (op.BLOCK, op.LOOP, op.IF)
 
 
+class BodyDone(Exception):
+    """Raised by the `end` of the function: stops the dispatch loop, which then needs no test
+    per instruction."""
+
+
 class Frame:
     """One open block. `label` is the loop header or the end; `arity` the branch value count."""
 
@@ -53,6 +58,8 @@ class Frame:
 
 class ControlOps:
     """Block, loop, if/else, end, br, br_if, br_table, return, unreachable, nop."""
+
+    __slots__ = ()
 
     # ---- merges -----------------------------------------------------------------------------
 
@@ -276,16 +283,24 @@ class ControlOps:
         if self.end_frame():
             return pos
         if self.done:
-            return -1
+            raise BodyDone
         return self.skip_dead(pos)
 
     def op_br(self, pos):
-        depth, pos = read_u32(self.code, pos)
+        depth = self.code[pos]
+        if depth < 0x80:
+            pos += 1
+        else:
+            depth, pos = read_u32(self.code, pos)
         self.emit_branch(self.ctrl[-1 - depth])
         return self.skip_dead(pos)
 
     def op_br_if(self, pos):
-        depth, pos = read_u32(self.code, pos)
+        depth = self.code[pos]
+        if depth < 0x80:
+            pos += 1
+        else:
+            depth, pos = read_u32(self.code, pos)
         frame = self.ctrl[-1 - depth]
         cc, cond = self.pop_condition()
         if cc is None:
@@ -293,9 +308,10 @@ class ControlOps:
                 return pos
             self.emit_branch(frame)
             return self.skip_dead(pos)
-        self.test_condition(cond)
+        if cond is not None:  # else a fused comparison: the flags are set
+            self.test_condition(cond)
         a = self.a
-        if frame.kind != FUNC and self.values_in_place(frame):
+        if frame.kind != FUNC and (not frame.arity or self.values_in_place(frame)):
             a.jcc(cc, frame.label)
             frame.branched = True
             return pos
@@ -353,7 +369,7 @@ class ControlOps:
 
     def skip_dead(self, pos):
         """Skip unreachable code from `pos` up to the else/end that makes code reachable again
-        (handling it); returns the position after it, or -1 at the end of the function."""
+        (handling it); returns the position after it (BodyDone at the end of the function)."""
         code = self.code
         skip = op.skip_immediates
         depth = 0
@@ -368,7 +384,7 @@ class ControlOps:
                 if self.end_frame():
                     return pos
                 if self.done:
-                    return -1
+                    raise BodyDone
                 self.reachable = False
             elif b == op.ELSE:
                 if not depth:
@@ -390,4 +406,3 @@ HANDLERS = {
     op.BR_IF: ControlOps.op_br_if, op.BR_TABLE: ControlOps.op_br_table,
     op.RETURN: ControlOps.op_return, op.DROP: ControlOps.op_drop,
 }
-FLAG_CONSUMERS = (op.IF, op.BR_IF, op.DROP)

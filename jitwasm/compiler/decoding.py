@@ -27,6 +27,19 @@ def read_signed(code, pos: int):
             return result, pos
 
 
+def read_memarg(code, pos: int):
+    """(offset, position after) of a load/store memarg; its alignment is only a hint. Both
+    LEBs are almost always one byte: no call then."""
+    if code[pos] < 0x80:
+        pos += 1
+    else:
+        pos = read_u32(code, pos)[1]
+    offset = code[pos]
+    if offset < 0x80:
+        return offset, pos + 1
+    return read_u32(code, pos)
+
+
 def block_type(code, pos: int, types: list):
     """(params, results, new_pos) of a block type: empty, one value type, or a type index."""
     b = code[pos]
@@ -40,4 +53,4 @@ def block_type(code, pos: int, types: list):
     return ft.params, ft.results, pos
 
 
-__all__ = ["read_u32", "read_signed", "block_type"]
+__all__ = ["read_u32", "read_signed", "read_memarg", "block_type"]

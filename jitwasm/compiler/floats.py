@@ -28,6 +28,8 @@ _unpack_u64 = struct.Struct("<Q").unpack_from
 class FloatOps:
     """Handlers of the float instructions (shapes as in masm_float.FLOAT_OPS)."""
 
+    __slots__ = ()
+
     def float_binary(self, emit, t: int) -> None:
         rk, rv, lk, lv = self.pop_pair()
         depth = len(self.kinds)
@@ -136,6 +138,7 @@ def _handler(opcode: int, emit, shape: int):
     elif shape == SHAPE_COMPARE:
         def handler(self, pos):
             self.float_compare(opcode, emit)
+            self.settle_flags(pos)
             return pos
     elif shape in (SHAPE_TO_GPR, SHAPE_FROM_GPR):
         def handler(self, pos):

@@ -83,6 +83,8 @@ def fuel_costs(code, start: int, end: int) -> dict:
 class InterruptChecks:
     """The check sequences, mixed into the FunctionCompiler (which sets `fuel`, `epoch`)."""
 
+    __slots__ = ()
+
     def emit_entry_checks(self, body) -> None:
         """Checks at function entry (after the prologue); computes the body's fuel costs."""
         if self.fuel:

@@ -13,17 +13,19 @@ compiled with `explicit_bounds`: every access then compares address + offset + s
 length in vmctx.memory_length (kept current by the runtime) before accessing.
 """
 
+from functools import partial
+
 from ..backend_x64 import masm
-from ..backend_x64.assembler import ALU_ADD, ALU_CMP, SHR, Mem
+from ..backend_x64.assembler import ALU_ADD, ALU_CMP, SHR, Mem, new_mem
 from ..backend_x64.masm import (ACCESS_BYTES, FLOAT_STORES, INT_STORE_SIZES, LOADS, SCRATCH,
                                 XSCRATCH, fits_simm32)
 from ..backend_x64.regs import CC_A, R14, R15, RAX, RCX, RDI, RSI
 from ..binary import opcodes as op
 from ..binary.types import F32, I32
 from ..runtime import builtins
-from ..runtime.traps import TRAP_MEMORY_OUT_OF_BOUNDS
+from ..runtime.traps import TRAP_MEMORY_OUT_OF_BOUNDS, TrapSite
 from ..runtime.vmctx import VMCTX_MEMORY_LENGTH
-from .decoding import read_u32
+from .decoding import read_memarg, read_u32
 from .values import GBIT, IS_FLOAT, K_CONST, K_LOCAL, K_REG
 
 _DISP_LIMIT = 0x80000000
@@ -31,11 +33,14 @@ _COPY_REGS = (RDI, RSI, RCX)  # memory.copy d s n: rep movsb's operands
 _FILL_REGS = (RDI, RAX, RCX)  # memory.fill d val n: rep stosb's operands
 _COPY_MASK = GBIT[RDI] | GBIT[RSI] | GBIT[RCX]
 _FILL_MASK = GBIT[RDI] | GBIT[RAX] | GBIT[RCX]
+_trap_site = partial(tuple.__new__, TrapSite)  # TrapSite((...)) without its Python __new__
 _LOAD_TYPES = {code: info.sig[1][0] for code, info in op.OPCODES.items() if code in LOADS}
 
 
 class MemoryOps:
     """Loads, stores and memory-wide operations of memory 0."""
+
+    __slots__ = ()
 
     def mem_address(self, kind: int, val: int, depth: int, offset: int, opcode: int,
                     start: int) -> Mem:
@@ -47,7 +52,7 @@ class MemoryOps:
         if kind == K_CONST:
             ea = val + offset
             if ea < _DISP_LIMIT:
-                return Mem(R15, None, 1, ea)
+                return new_mem((R15, None, 1, ea))
             a.mov_ri(64, SCRATCH, ea)
             return Mem(R15, SCRATCH, 1, 0)
         if kind == K_LOCAL:
@@ -56,13 +61,13 @@ class MemoryOps:
                 kind, val = K_REG, reg  # read-only use as the index
         if kind == K_REG:
             if offset < _DISP_LIMIT:
-                return Mem(R15, val, 1, offset)
+                return new_mem((R15, val, 1, offset))
             a.mov_ri(64, SCRATCH, offset)
             a.alu_rr(ALU_ADD, 64, SCRATCH, val)
             return Mem(R15, SCRATCH, 1, 0)
         a.mov_rm(32, SCRATCH, self.mem_of(kind, val, depth))
         if offset < _DISP_LIMIT:
-            return Mem(R15, SCRATCH, 1, offset)
+            return new_mem((R15, SCRATCH, 1, offset))
         # offset = 2^31 + low with low < 2^31: add 2^31 as two simm32 halves.
         a.alu_ri(ALU_ADD, 64, SCRATCH, _DISP_LIMIT >> 1)
         a.alu_ri(ALU_ADD, 64, SCRATCH, _DISP_LIMIT >> 1)
@@ -92,69 +97,8 @@ class MemoryOps:
 
     def record_memory_access(self, wasm_offset: int) -> None:
         """The next instruction may fault: map its native offset to this Wasm instruction."""
-        self.record_trap_site(len(self.a.buf), TRAP_MEMORY_OUT_OF_BOUNDS, wasm_offset)
-
-    def mem_load(self, opcode: int, pos: int) -> int:
-        start = pos - 1
-        _, pos = read_u32(self.code, pos)  # alignment hint
-        offset, pos = read_u32(self.code, pos)
-        kind, val, _ = self.pop()
-        t = _LOAD_TYPES[opcode]
-        reuse = kind == K_REG and not IS_FLOAT[t]  # load over the address register
-        dst = val if reuse else self.alloc(t)
-        mem = self.mem_address(kind, val, len(self.kinds), offset, opcode, start)
-        self.record_memory_access(start)
-        LOADS[opcode](self.a, dst, mem)
-        if kind == K_REG and not reuse:
-            self.gfree |= GBIT[val]
-        self.push(K_REG, dst, t)
-        return pos
-
-    def mem_store(self, opcode: int, pos: int) -> int:
-        start = pos - 1
-        _, pos = read_u32(self.code, pos)
-        offset, pos = read_u32(self.code, pos)
-        vk, vv, vt = self.pop()
-        ak, av, _ = self.pop()
-        depth = len(self.kinds)
-        a = self.a
-        held = -1  # a GPR loaded here for the value
-        # The value first, never into SCRATCH: the address may need it.
-        if opcode in FLOAT_STORES:
-            cached = self.cached(vv, vt) if vk == K_LOCAL else -1
-            if vk == K_REG or cached >= 0:
-                src, form = (vv if vk == K_REG else cached), 1
-            elif vk == K_CONST and (vt == F32 or fits_simm32(vv)):
-                src, form = vv, 2
-            else:
-                self.load(vk, vv, vt, depth + 1, XSCRATCH)
-                src, form = XSCRATCH, 1
-            size = 32 if vt == F32 else 64
-        else:
-            size = INT_STORE_SIZES[opcode]
-            cached = self.cached(vv, vt) if vk == K_LOCAL else -1
-            if vk == K_REG or cached >= 0:
-                src, form = (vv if vk == K_REG else cached), 0
-            elif vk == K_CONST and (size < 64 or fits_simm32(vv)):
-                src, form = vv & ((1 << size) - 1), 2
-            else:
-                src = held = self.alloc_gpr()
-                self.load(vk, vv, vt, depth + 1, src)
-                form = 0
-        mem = self.mem_address(ak, av, depth, offset, opcode, start)
-        self.record_memory_access(start)
-        if form == 0:
-            a.mov_mr(size, mem, src)
-        elif form == 1:
-            FLOAT_STORES[opcode](a, mem, src)
-        else:
-            a.mov_mi(size, mem, src)
-        if ak == K_REG:
-            self.gfree |= GBIT[av]
-        self.free_if_reg(vk, vv, vt)
-        if held >= 0:
-            self.gfree |= GBIT[held]
-        return pos
+        self.trap_sites[len(self.a.buf)] = _trap_site((TRAP_MEMORY_OUT_OF_BOUNDS, self.func_index,
+                                                      wasm_offset))
 
     def op_memory_size(self, pos):
         dst = self.alloc_gpr()
@@ -198,14 +142,77 @@ class MemoryOps:
 
 
 def _load(opcode):
+    t = _LOAD_TYPES[opcode]
+    emit = LOADS[opcode]
+    is_float = IS_FLOAT[t]
+
     def handler(self, pos):
-        return self.mem_load(opcode, pos)
+        start = pos - 1
+        offset, pos = read_memarg(self.code, pos)
+        kind, val, _ = self.pop()
+        reuse = kind == K_REG and not is_float  # load over the address register
+        dst = val if reuse else self.alloc_xmm() if is_float else self.alloc_gpr()
+        mem = self.mem_address(kind, val, len(self.kinds), offset, opcode, start)
+        self.record_memory_access(start)
+        emit(self.a, dst, mem)
+        if kind == K_REG and not reuse:
+            self.gfree |= GBIT[val]
+        self.push(K_REG, dst, t)
+        return pos
     return handler
 
 
 def _store(opcode):
+    vt = op.OPCODES[opcode].sig[0][0]  # the value's type (the signature pops it first)
+    is_float = opcode in FLOAT_STORES
+    float_store = FLOAT_STORES.get(opcode)
+    int_size = INT_STORE_SIZES.get(opcode)
+
     def handler(self, pos):
-        return self.mem_store(opcode, pos)
+        """A store: the value (register, cached local, immediate or a loaded GPR), then the
+        address (mem_address)."""
+        start = pos - 1
+        offset, pos = read_memarg(self.code, pos)
+        vk, vv, ak, av = self.pop_pair()
+        depth = len(self.kinds)
+        a = self.a
+        held = -1  # a GPR loaded here for the value
+        # The value first, never into SCRATCH: the address may need it.
+        if is_float:
+            cached = self.cached(vv, vt) if vk == K_LOCAL else -1
+            if vk == K_REG or cached >= 0:
+                src, form = (vv if vk == K_REG else cached), 1
+            elif vk == K_CONST and (vt == F32 or fits_simm32(vv)):
+                src, form = vv, 2
+            else:
+                self.load(vk, vv, vt, depth + 1, XSCRATCH)
+                src, form = XSCRATCH, 1
+            size = 32 if vt == F32 else 64
+        else:
+            size = int_size
+            cached = self.cached(vv, vt) if vk == K_LOCAL else -1
+            if vk == K_REG or cached >= 0:
+                src, form = (vv if vk == K_REG else cached), 0
+            elif vk == K_CONST and (size < 64 or fits_simm32(vv)):
+                src, form = vv & ((1 << size) - 1), 2
+            else:
+                src = held = self.alloc_gpr()
+                self.load(vk, vv, vt, depth + 1, src)
+                form = 0
+        mem = self.mem_address(ak, av, depth, offset, opcode, start)
+        self.record_memory_access(start)
+        if form == 0:
+            a.mov_mr(size, mem, src)
+        elif form == 1:
+            float_store(a, mem, src)
+        else:
+            a.mov_mi(size, mem, src)
+        if ak == K_REG:
+            self.gfree |= GBIT[av]
+        self.free_if_reg(vk, vv, vt)
+        if held >= 0:
+            self.gfree |= GBIT[held]
+        return pos
     return handler
 
 

@@ -73,6 +73,8 @@ _UNARY_EMIT = {"clz": masm.clz, "ctz": masm.ctz, "popcnt": masm.popcnt}
 class NumericOps:
     """Integer handlers; see the module docstring for operand placement."""
 
+    __slots__ = ()
+
     def int_binop(self, alu: int, t: int, commutative: bool) -> None:
         rk, rv, lk, lv = self.pop_pair()
         depth = len(self.kinds)
@@ -102,6 +104,28 @@ class NumericOps:
             else:
                 a.alu_rr(alu, size, dst, src)
         self.push(K_REG, dst, t)
+
+    def binop_imm_in_place(self, alu: int, t: int, imm: int) -> None:
+        """`x <alu> imm` for a register or local x below a constant that fits an immediate
+        (most arithmetic): the constant is dropped and x's entry becomes the result in place,
+        the code being what the general path emits."""
+        kinds, vals = self.kinds, self.vals
+        kinds.pop()
+        vals.pop()
+        self.types.pop()
+        n = len(kinds) - 1  # the left operand's entry
+        if self.reg_floor > n:
+            self.reg_floor = n
+        if self.floor > n:
+            self.floor = n
+        dst = vals[n]
+        if kinds[n] == K_LOCAL:
+            self.local_refs[dst] -= 1
+            reg = self.alloc_gpr()
+            self.load(K_LOCAL, dst, t, n, reg)
+            kinds[n] = K_REG
+            vals[n] = dst = reg
+        self.a.alu_ri(alu, INT_SIZE[t], dst, imm)
 
     def int_mul(self, t: int) -> None:
         rk, rv, lk, lv = self.pop_pair()
@@ -372,6 +396,12 @@ class NumericOps:
 
 def _binop(alu, t, commutative):
     def handler(self, pos):
+        kinds = self.kinds
+        if kinds[-1] == K_CONST and (kinds[-2] == K_REG or kinds[-2] == K_LOCAL):
+            imm = self.vals[-1]
+            if t == I32 or fits_simm32(imm):  # the commonest shape: x <alu> constant
+                self.binop_imm_in_place(alu, t, imm)
+                return pos
         self.int_binop(alu, t, commutative)
         return pos
     return handler
@@ -402,6 +432,7 @@ def _divrem(kind, t):
 def _compare(cc, t):
     def handler(self, pos):
         self.int_compare(cc, t)
+        self.settle_flags(pos)
         return pos
     return handler
 
@@ -409,6 +440,7 @@ def _compare(cc, t):
 def _eqz(t):
     def handler(self, pos):
         self.int_eqz(t)
+        self.settle_flags(pos)
         return pos
     return handler
 
@@ -463,4 +495,3 @@ def _handlers() -> dict:
 
 
 HANDLERS = _handlers()
-FLAG_CONSUMERS = (op.I32_EQZ,)

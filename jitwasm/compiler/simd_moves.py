@@ -6,7 +6,6 @@ int of 128 bits (lane 0 in the low bits), as on the value stack and across the A
 """
 
 from ..backend_x64.masm import XSCRATCH
-from ..backend_x64.masm_simd_lanes import emit_v128_const
 
 
 def load_v128(a, dst: int, mem) -> None:
@@ -21,6 +20,8 @@ def store_v128(a, mem, src: int) -> None:
 
 def load_v128_const(a, dst: int, bits: int) -> None:
     """dst = the constant `bits` (zero and all-ones without a pool load)."""
+    # The SIMD emitters load on first use (see simd.py); values.py imports this module always.
+    from ..backend_x64.masm_simd_lanes import emit_v128_const
     emit_v128_const(a, dst, bits.to_bytes(16, "little"))
 
 

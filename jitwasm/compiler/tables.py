@@ -21,6 +21,8 @@ from .values import GBIT, K_CONST, K_FLAGS, K_REG
 class TableOps:
     """ref.null/is_null/func and the table instructions."""
 
+    __slots__ = ()
+
     def table_element(self, table: int, index: int, start: int) -> Mem:
         """Bounds-check the i32 in register `index` against `table` and return the element's
         operand (SCRATCH holds the table base)."""
@@ -110,6 +112,7 @@ class TableOps:
         else:
             self.a.alu_mi(ALU_CMP, 64, self.mem_of(kind, val, len(self.kinds)), 0)
         self.push(K_FLAGS, CC_E, I32)
+        self.settle_flags(pos)
         return pos
 
     def op_ref_func(self, pos):

@@ -32,10 +32,11 @@ shifts, bulk memory) evicts it from the cache too.
 """
 
 from ..backend_x64 import masm
-from ..backend_x64.assembler import Mem
+from ..backend_x64.assembler import Mem, new_mem
 from ..backend_x64.masm import SCRATCH, fits_simm32
 from ..backend_x64.masm_float import emit_f32_const, emit_f64_const
 from ..backend_x64.regs import R8, R9, R10, R12, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP
+from ..binary import opcodes as op
 from ..binary.types import F32, F64, I32, V128
 from ..errors import WasmError
 from .simd_moves import copy_v128, load_v128, load_v128_const, store_v128, store_v128_const
@@ -56,14 +57,22 @@ ALL_XMMS = (1 << XMM_COUNT) - 1
 
 IS_FLOAT = bytearray(256)
 IS_FLOAT[F32] = IS_FLOAT[F64] = IS_FLOAT[V128] = 1
-IS_FLOAT = bytes(IS_FLOAT)
+IS_FLOAT = tuple(IS_FLOAT)  # tuples: CPython specialises indexing them, not bytes
 INT_SIZE = [64] * 256
 INT_SIZE[I32] = 32
 MASK = [0xFFFFFFFFFFFFFFFF] * 256
 MASK[I32] = MASK[F32] = 0xFFFFFFFF
 
 SLOT_SIZE = 8
-FREE_COUNT = bytes(bin(m).count("1") for m in range(ALL_GPRS + 1))
+
+# Instructions that consume a pending comparison (a K_FLAGS top) as it is; before any other,
+# the handler that pushed it materialises it (`settle_flags`), so the dispatch loop never checks.
+FLAG_CONSUMERS = bytearray(256)
+for _code in (op.IF, op.BR_IF, op.DROP, op.I32_EQZ, op.SELECT, op.SELECT_T, op.LOCAL_SET):
+    FLAG_CONSUMERS[_code] = 1
+FLAG_CONSUMERS = tuple(FLAG_CONSUMERS)
+del _code
+FREE_COUNT = tuple(bin(m).count("1") for m in range(ALL_GPRS + 1))
 _READ_CACHE_MIN_FREE = 4  # keep this many GPRs free when caching a local on a read
 
 
@@ -73,6 +82,8 @@ class NotSupported(WasmError):
 
 class ValueStack:
     """Value stack, register allocation and frame slots of one function being compiled."""
+
+    __slots__ = ()
 
     # Set up by the function compiler: a (Assembler), locals' Mem operands, slot base offset.
     def init_values(self, local_mems: list, local_types: tuple, slot_base: int,
@@ -88,7 +99,7 @@ class ValueStack:
         self.vals = []
         self.types = []
         # Scan bounds, so deep stacks cost no quadratic time: every entry below `floor` is
-        # K_STACK, every entry below `reg_floor` is not K_REG.
+        # K_STACK, every entry below `reg_floor` is not K_REG; floor <= reg_floor.
         self.floor = 0
         self.reg_floor = 0
         self.gfree = ALL_GPRS
@@ -108,7 +119,7 @@ class ValueStack:
             return mems[depth]
         base, size = self.slot_base, self.slot_size
         while len(mems) <= depth:
-            mems.append(Mem(RSP, None, 1, base + size * len(mems)))
+            mems.append(new_mem((RSP, None, 1, base + size * len(mems))))
         self.nslots = len(mems)
         return mems[depth]
 
@@ -314,10 +325,13 @@ class ValueStack:
     def load(self, kind: int, val: int, t: int, depth: int, dst: int) -> None:
         """Emit `dst = value of the entry` into a register of the type's class."""
         a = self.a
-        if kind == K_LOCAL:
-            reg = self.cached(val, t)
-            if reg >= 0:
+        if kind == K_LOCAL:  # cached(), inlined: the commonest load
+            reg = self.cache[val]
+            if reg >= 0 and self.local_types[val] == t:
                 kind, val = K_REG, reg
+            elif not IS_FLOAT[t]:
+                a.mov_rm(INT_SIZE[t], dst, self.local_mems[val])
+                return
         if IS_FLOAT[t]:
             if kind == K_REG:
                 if val != dst:
@@ -378,18 +392,16 @@ class ValueStack:
         if kind == K_LOCAL:
             self.local_refs[val] -= 1
         n = len(kinds)
-        if self.reg_floor > n:
+        if self.reg_floor > n:  # floor <= reg_floor always (a spilled entry is no register)
             self.reg_floor = n
             if self.floor > n:
                 self.floor = n
-        elif self.floor > n:
-            self.floor = n
         return kind, val, self.types.pop()
 
     def pop_pair(self):
-        """Remove the top two entries of a binary operator (both of its operand type);
+        """Remove the top two entries of a binary operator, whose types the caller knows;
         returns (right kind, right val, left kind, left val). One call instead of two pops
-        on the hottest path (arithmetic, comparisons)."""
+        on the hottest paths (arithmetic, comparisons, stores)."""
         kinds, vals = self.kinds, self.vals
         rk = kinds.pop()
         rv = vals.pop()
@@ -432,6 +444,12 @@ class ValueStack:
         self.vals[-1] = reg
         if self.reg_floor >= len(self.kinds):
             self.reg_floor = len(self.kinds) - 1
+
+    def settle_flags(self, pos: int) -> None:
+        """After a handler that may have pushed a pending comparison: materialise it unless the
+        instruction at `pos` (the next one) consumes it."""
+        if self.kinds[-1] == K_FLAGS and not FLAG_CONSUMERS[self.code[pos]]:
+            self.materialize_flags()
 
     def materialize_local(self, index: int) -> None:
         """Load every pending K_LOCAL entry of `index` (before the local is written)."""
@@ -481,7 +499,8 @@ class ValueStack:
 
     def cache_local(self, index: int, reg: int) -> None:
         """Hand the held register `reg` (holding local `index`'s new value) to the cache."""
-        self.uncache_local(index)
+        if self.cache[index] >= 0:
+            self.uncache_local(index)
         self.cache[index] = reg
         if IS_FLOAT[self.local_types[index]]:
             self.xcache |= 1 << reg
@@ -511,18 +530,11 @@ class ValueStack:
         self.cache[self.cache_of_xmm[reg]] = -1
 
     def uncache_all(self) -> None:
-        """Forget every cached local (no code: the slots are current)."""
-        cache = self.cache
-        bits = self.gcache
-        while bits:
-            bit = bits & -bits
-            bits ^= bit
-            cache[self.cache_of_gpr[GPR_BY_BIT[bit]]] = -1
-        bits = self.xcache
-        while bits:
-            bit = bits & -bits
-            bits ^= bit
-            cache[self.cache_of_xmm[bit.bit_length() - 1]] = -1
+        """Forget every cached local (no code: the slots are current). A fresh `cache` list
+        beats walking the register masks (cache_of_* are only read for cached registers)."""
+        if not (self.gcache or self.xcache):
+            return
+        self.cache = [-1] * len(self.cache)
         self.gfree |= self.gcache
         self.xfree |= self.xcache
         self.gcache = self.xcache = 0

@@ -1,0 +1,139 @@
+"""Eager compile throughput, in MB/s of code section (the sum of function body sizes).
+
+Times `jitwasm.compiler.compile_module` alone (the module is decoded and validated once,
+beforehand) on the largest .wasm of the WASI testsuite unless modules are given, and reports
+the median and the best of several runs; with several modules, also their total.
+
+Wall-clock numbers swing with machine load; `--ir` adds a deterministic measure: machine
+instructions (valgrind callgrind "Ir") per compile, counted over `--ir-runs` runs after a
+warm-up, without start-up and imports (as in decode_validate.py). `--profile` prints the top
+of a cProfile run instead.
+
+    python bench/compile_speed.py [--runs 21] [--ir] [FILE.wasm ...]
+    python bench/compile_speed.py bench/kernels/*.wasm
+"""
+
+import argparse
+import itertools
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from decode_validate import code_section_bytes, instruction_count, largest_module
+from jitwasm.binary import decode_module
+from jitwasm.compiler import compile_module
+from jitwasm.validation import validate_module
+from jitwasm.wast.paths import WASI_TESTSUITE_HINT, wasi_testsuite_dir
+
+
+def load(path: Path):
+    info = decode_module(path.read_bytes())
+    validate_module(info)
+    return info
+
+
+def compile_only(info) -> None:
+    compile_module(info).code.free()
+
+
+def time_runs(info, runs: int) -> list:
+    compile_only(info)  # warm-up
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        compiled = compile_module(info)
+        times.append(time.perf_counter() - t0)
+        compiled.code.free()
+    return times
+
+
+def count_ir(paths: list, runs: int) -> float:
+    """Machine instructions per compile of all `paths` together: callgrind counts only inside
+    `itertools.starmap`'s iterator, which the measured process (`--bare`) uses for nothing but
+    the measured runs."""
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+           "--collect-atstart=no", "--toggle-collect=starmap_next",
+           sys.executable, __file__, "--bare", str(runs), *map(str, paths)]
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
+    match = re.search(r"Collected\s*:\s*(\d+)", out.stderr)
+    if match is None:
+        raise RuntimeError("no callgrind total in:\n" + out.stderr[-2000:])
+    return int(match.group(1)) / runs
+
+
+def profile(infos: list, runs: int, top: int) -> None:
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        for info in infos:
+            compile_only(info)
+    profiler.disable()
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("modules", nargs="*", type=Path,
+                        help="modules to measure (default: the largest WASI test)")
+    parser.add_argument("--runs", type=int, default=21, help="runs to take the median of")
+    parser.add_argument("--profile", action="store_true", help="print a cProfile top instead")
+    parser.add_argument("--top", type=int, default=30, help="rows of the profile to print")
+    parser.add_argument("--ir", action="store_true",
+                        help="also count machine instructions per compile (valgrind)")
+    parser.add_argument("--ir-runs", type=int, default=3,
+                        help="compiles of the measured callgrind process")
+    parser.add_argument("--bare", type=int, metavar="N", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    paths = args.modules
+    if not paths:
+        path = largest_module(wasi_testsuite_dir())
+        if path is None:
+            print(f"no .wasm under {wasi_testsuite_dir()}: {WASI_TESTSUITE_HINT}",
+                  file=sys.stderr)
+            return 2
+        paths = [path]
+    infos = [load(p) for p in paths]
+    if args.bare is not None:  # the measured process of --ir: warm-up plus N runs, no output
+        for info in infos:
+            compile_only(info)
+        for _ in itertools.starmap(compile_only, [(info,) for info in infos] * args.bare):
+            pass
+        return 0
+    if args.profile:
+        profile(infos, args.runs, args.top)
+        return 0
+
+    print(f"median of {args.runs} runs (best in parentheses):")
+    total_code = total_median = total_best = 0
+    for path, info in zip(paths, infos):
+        code = code_section_bytes(info)
+        samples = time_runs(info, args.runs)
+        median, best = statistics.median(samples), min(samples)
+        total_code += code
+        total_median += median
+        total_best += best
+        print(f"{path.name:>24}: {code:7d} B {median * 1e3:7.1f} ms {code / 1e6 / median:6.2f} MB/s"
+              f"   ({best * 1e3:.1f} ms {code / 1e6 / best:.2f} MB/s)")
+    if len(infos) > 1:
+        print(f"{'total':>24}: {total_code:7d} B {total_median * 1e3:7.1f} ms "
+              f"{total_code / 1e6 / total_median:6.2f} MB/s   ({total_best * 1e3:.1f} ms "
+              f"{total_code / 1e6 / total_best:.2f} MB/s)")
+    if args.ir:
+        instructions = sum(instruction_count(info) for info in infos)
+        ir = count_ir(paths, args.ir_runs)
+        print(f"callgrind: {ir / 1e6:.2f} M Ir per compile, "
+              f"{ir / instructions:.0f} Ir per Wasm instruction")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
