@@ -26,7 +26,10 @@ launcher.main()
 # those use (a run that needs them pays tens of milliseconds for nothing).
 NOT_FOR_RUN = {"jitwasm.bench", "jitwasm.bench.command", "jitwasm.wast", "jitwasm.progress",
                "subprocess", "json", "decimal", "tempfile", "argparse", "multiprocessing",
-               "concurrent.futures", "click", "socket", "inspect", "dataclasses"}
+               "concurrent.futures", "click", "socket", "inspect", "dataclasses", "typing",
+               "threading", "hashlib", "select",
+               # the SIMD code generator loads for modules with SIMD instructions only
+               "jitwasm.compiler.simd_handlers", "jitwasm.backend_x64.masm_simd_int"}
 
 
 def _modules_of_run(tmp_path, *options) -> set:

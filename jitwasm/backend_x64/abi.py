@@ -137,7 +137,8 @@ def emit_funcref_call(a: Assembler, ref: int, saved_vmctx) -> int:
 __all__ = [
     "ACTIVATION_REG", "VMCTX_REG", "MEMORY_BASE_REG", "PINNED_GPRS", "ALLOCATABLE_GPRS",
     "ALLOCATABLE_XMMS", "INT_ARG_REGS", "FLOAT_ARG_REGS", "INT_RESULT_REGS", "FLOAT_RESULT_REGS",
-    "PROLOGUE_SCRATCH", "TRAP_CODE_REG", "TRAP_PC_REG", "TRAP_SP_REG", "STACK_ALIGNMENT", "FLOAT_CLASS",
+    "PROLOGUE_SCRATCH", "TRAP_CODE_REG", "TRAP_PC_REG", "TRAP_SP_REG", "STACK_ALIGNMENT",
+    "FLOAT_CLASS",
     "LOC_GPR", "LOC_XMM", "LOC_STACK", "SignatureLayout", "signature_layout", "emit_trap_exit",
     "emit_stack_check", "emit_funcref_call",
 ]

@@ -10,43 +10,38 @@ to a local label bound a few bytes later (the assembler's forward jumps are alwa
 """
 
 import struct
-from typing import Callable, NamedTuple
+from collections import namedtuple
 
 from .operands import AssemblerError
 from .sse import SseForms
 
 
-class FloatWidth(NamedTuple):
-    """The SSE forms and constant packing of one float width (see F32, F64)."""
+class FloatWidth(namedtuple("FloatWidth", "bits precision name add sub mul div min max sqrt sub_m "
+                             "ucomis ucomis_m round cvtt cvtsi load pool pack sign_mask "
+                             "abs_mask")):
+    """The SSE forms and constant packing of one float width (see F32, F64).
 
-    bits: int
-    precision: int       # significand bits, the implicit one included
-    name: str
-    add: Callable
-    sub: Callable
-    mul: Callable
-    div: Callable
-    min: Callable
-    max: Callable
-    sqrt: Callable
-    sub_m: Callable      # subss/subsd xmm, [mem]
-    ucomis: Callable     # ucomiss/ucomisd xmm, xmm
-    ucomis_m: Callable   # ucomiss/ucomisd xmm, [mem]
-    round: Callable      # roundss/roundsd xmm, xmm, mode (SSE4.1)
-    cvtt: Callable       # cvttss2si/cvttsd2si (size, gpr, xmm): truncating float -> int
-    cvtsi: Callable      # cvtsi2ss/cvtsi2sd (size, xmm, gpr): int -> float, MXCSR rounding
-    load: Callable       # movss/movsd xmm, [mem]
-    pool: Callable       # Assembler.const32 / const64: bit pattern -> RipRel
-    pack: Callable       # float -> bit pattern (exact; the value must be representable)
-    sign_mask: int       # 128-bit constant: the sign bit of every lane
-    abs_mask: int        # 128-bit constant: every bit but the sign bits
+    precision: significand bits, the implicit one included
+    sub_m: subss/subsd xmm, [mem]
+    ucomis: ucomiss/ucomisd xmm, xmm
+    ucomis_m: ucomiss/ucomisd xmm, [mem]
+    round: roundss/roundsd xmm, xmm, mode (SSE4.1)
+    cvtt: cvttss2si/cvttsd2si (size, gpr, xmm): truncating float -> int
+    cvtsi: cvtsi2ss/cvtsi2sd (size, xmm, gpr): int -> float, MXCSR rounding
+    load: movss/movsd xmm, [mem]
+    pool: Assembler.const32 / const64: bit pattern -> RipRel
+    pack: float -> bit pattern (exact; the value must be representable)
+    sign_mask: 128-bit constant: the sign bit of every lane
+    abs_mask: 128-bit constant: every bit but the sign bits
+    """
+    __slots__ = ()
 
     def const(self, a, value: float):
         """RIP-relative operand for the float `value` in `a`'s constant pool."""
         return self.pool(a, self.pack(value))
 
 
-def _packer(fmt: str, ifmt: str) -> Callable:
+def _packer(fmt: str, ifmt: str):
     pack, unpack = struct.Struct(fmt).pack, struct.Struct(ifmt).unpack
 
     def bits_of(value: float) -> int:

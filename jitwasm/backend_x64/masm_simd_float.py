@@ -25,7 +25,7 @@ Conversions the ISA lacks:
 - f64x2.convert_low_i32x4_u: the dwords become the low halves of doubles 2^52 + x; minus 2^52.
 """
 
-from typing import Callable, NamedTuple
+from collections import namedtuple
 
 from ..binary import opcodes as op
 from .masm_float_base import F32 as SCALAR_F32, F64 as SCALAR_F64
@@ -46,21 +46,16 @@ def _name(opcode: int) -> str:
     return "emit_" + op.NAMES[opcode].replace(".", "_")
 
 
-class _Width(NamedTuple):
-    """The packed forms of one float width (bitwise ops use the ps forms for both)."""
+class _Width(namedtuple("_Width", "add sub mul div min max sqrt cmp round psrl nan_bits pack")):
+    """The packed forms of one float width (bitwise ops use the ps forms for both).
 
-    add: Callable
-    sub: Callable
-    mul: Callable
-    div: Callable
-    min: Callable
-    max: Callable
-    sqrt: Callable
-    cmp: Callable          # cmpps/cmppd xmm, xmm, predicate
-    round: Callable        # roundps/roundpd xmm, xmm, mode
-    psrl: Callable         # psrld/psrlq xmm, imm: lane-width logical shift
-    nan_bits: int          # the top bits set in a canonical NaN (sign, exponent, quiet)
-    pack: Callable         # float -> bit pattern of one lane
+    cmp: cmpps/cmppd xmm, xmm, predicate
+    round: roundps/roundpd xmm, xmm, mode
+    psrl: psrld/psrlq xmm, imm: lane-width logical shift
+    nan_bits: the top bits set in a canonical NaN (sign, exponent, quiet)
+    pack: float -> bit pattern of one lane
+    """
+    __slots__ = ()
 
 
 _P32 = _Width(F.addps_xx, F.subps_xx, F.mulps_xx, F.divps_xx, F.minps_xx, F.maxps_xx,

@@ -5,8 +5,8 @@ carry several fields. `Mem` and `RipRel` are NamedTuples so building one is chea
 can unpack them positionally.
 """
 
+from collections import namedtuple
 from functools import partial
-from typing import NamedTuple, Optional, Union
 
 
 class AssemblerError(ValueError):
@@ -25,7 +25,7 @@ class Label:
 
     def __init__(self) -> None:
         self.pos = -1
-        self.fixups: Optional[list] = None
+        self.fixups: list | None = None
 
     @property
     def bound(self) -> bool:
@@ -35,13 +35,9 @@ class Label:
         return f"Label({self.pos})" if self.pos >= 0 else f"Label(unbound @{id(self):#x})"
 
 
-class Mem(NamedTuple):
+class Mem(namedtuple("Mem", "base index scale disp", defaults=(None, 1, 0))):
     """[base + index*scale + disp]; base None gives [index*scale + disp32] or absolute [disp32]."""
-
-    base: Optional[int]
-    index: Optional[int] = None
-    scale: int = 1
-    disp: int = 0
+    __slots__ = ()
 
 
 # Mem((base, index, scale, disp)) without NamedTuple's Python-level __new__ (all four fields
@@ -49,11 +45,9 @@ class Mem(NamedTuple):
 new_mem = partial(tuple.__new__, Mem)
 
 
-class RipRel(NamedTuple):
+class RipRel(namedtuple("RipRel", "target extra_disp", defaults=(0,))):
     """[rip + rel32] addressing `target` (a Label or a buffer offset) plus `extra_disp` bytes."""
-
-    target: Union[Label, int]
-    extra_disp: int = 0
+    __slots__ = ()
 
 
-MemOperand = Union[Mem, RipRel]
+MemOperand = Mem | RipRel

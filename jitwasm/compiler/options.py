@@ -4,10 +4,11 @@ One frozen definition shared by the compiler (which emits different code per opt
 code cache (whose key must distinguish code compiled with different options).
 """
 
-from typing import NamedTuple
+from collections import namedtuple
 
 
-class CompileOptions(NamedTuple):
+class CompileOptions(namedtuple("CompileOptions", "fuel epoch lazy explicit_bounds",
+                                defaults=(False, False, False, False))):
     """Options of one compilation; every field changes the emitted machine code.
 
     fuel: charge fuel at function entries and loop headers (StoreLimits.fuel_consumed), trap
@@ -18,11 +19,7 @@ class CompileOptions(NamedTuple):
     explicit_bounds: compare every memory access against vmctx.memory_length (memories without a
         guard region).
     """
-
-    fuel: bool = False
-    epoch: bool = False
-    lazy: bool = False
-    explicit_bounds: bool = False
+    __slots__ = ()
 
     def cache_tag(self) -> str:
         """A short stable string naming the options, for cache keys ("" for the defaults)."""
