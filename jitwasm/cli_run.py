@@ -51,6 +51,10 @@ RUN_OPTIONS = (
     ("--preload", "preloads", MULTIPLE, "NAME=PATH",
      "Instantiate the module at PATH and link its exports as import module NAME."),
     ("--argv0", "argv0", VALUE, "NAME", "The guest's argv[0] (default: FILE as given)."),
+    ("--fuel", "fuel", VALUE, "N",
+     "Trap once the program has used N units of fuel (wasmtime's accounting)."),
+    ("--timeout", "timeout", VALUE, "SECONDS",
+     "Interrupt the program (a trap) after SECONDS of wall time."),
     ("--compile", "compile_mode", (DEFAULT_COMPILE, "eager"), None,
      "Compile functions at their first call, or all before running."),
     ("--no-cache", "no_cache", FLAG, None,
@@ -150,6 +154,20 @@ def build_env(specs, inherit: bool) -> dict:
         elif name in os.environ:
             env[name] = os.environ[name]
     return env
+
+
+def parse_limit(option: str, text, kind):
+    """A --fuel (int) or --timeout (float) value: None when not given, else a number >= 0."""
+    if text is None:
+        return None
+    try:
+        value = kind(text)
+    except ValueError:
+        value = -1
+    if not value >= 0:                     # NaN included
+        raise RunError(f"{option} {text!r}: expected a non-negative number"
+                       + (" of units" if kind is int else " of seconds"))
+    return value
 
 
 def parse_preload(spec: str) -> tuple:
@@ -252,6 +270,26 @@ def _load(api, engine, path: Path, lazy: bool = False, cache=None):
         raise RunError(f"{path}: {e}") from None
 
 
+def _limited_store(api, fuel, timeout):
+    """A Store whose engine compiles the checks the limits need: fuel (wasmtime's accounting,
+    trap "all fuel consumed by WebAssembly") and a wall-clock timeout (epoch interruption: a
+    daemon thread advances the epoch once, trap "interrupt")."""
+    config = api.Config()
+    config.consume_fuel = fuel is not None
+    config.epoch_interruption = timeout is not None
+    store = api.Store(api.Engine(config))
+    if fuel is not None:
+        store.set_fuel(fuel)
+    if timeout is not None:
+        import threading
+
+        store.set_epoch_deadline(1)
+        timer = threading.Timer(timeout, store.engine.increment_epoch)
+        timer.daemon = True
+        timer.start()
+    return store
+
+
 def _call_initialize(api, exports, store) -> None:
     """A reactor's `_initialize` runs before anything else is called (WASI application ABI)."""
     init = exports.get("_initialize")
@@ -290,9 +328,10 @@ def _run_entry(api, exports, store, invoke, args) -> list:
 
 
 def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=None,
-             preloads=(), argv0=None, lazy=False, cache=None) -> int:
+             preloads=(), argv0=None, lazy=False, cache=None, fuel=None, timeout=None) -> int:
     """Run the module at `path` with inherited stdio; return the process exit status.
-    `lazy`, `cache` (a CodeCache or None): how modules are compiled or loaded (see _load)."""
+    `lazy`, `cache` (a CodeCache or None): how modules are compiled or loaded (see _load);
+    `fuel`, `timeout` (the command line's texts, or None): limits, see _limited_store."""
     from . import api
     from .errors import LinkError, Trap, WasiExit, WasmError
     from .wasi import INHERIT, WasiConfig, WasiCtx
@@ -302,8 +341,9 @@ def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=No
         preopens = [parse_dir(spec) for spec in dirs]
         env = build_env(envs, inherit_env)
         preload_paths = [parse_preload(spec) for spec in preloads]
-        engine = api.Engine()
-        store = api.Store(engine)
+        store = _limited_store(api, parse_limit("--fuel", fuel, int),
+                               parse_limit("--timeout", timeout, float))
+        engine = store.engine
         linker = api.Linker(engine)
         config = WasiConfig(argv=[argv0 if argv0 is not None else str(path), *args], env=env,
                             preopens=preopens, stdin=INHERIT, stdout=INHERIT, stderr=INHERIT)
@@ -361,4 +401,4 @@ def execute_run(params: dict) -> int:
     return run_file(params["file"], params["args"], params["dirs"], params["envs"],
                     params["inherit_env"], params["invoke"], params["preloads"],
                     params["argv0"], lazy=params["compile_mode"] == "lazy",
-                    cache=cache)
+                    cache=cache, fuel=params["fuel"], timeout=params["timeout"])

@@ -21,6 +21,7 @@ ACCEPTED = [
     ["--invoke", "f", "--invoke=g", HELLO, "1", "-2"],        # last --invoke wins
     ["--preload", "m=a.wasm", "--preload=n=b.wasm", "--argv0", "prog", HELLO],
     ["--compile", "eager", "--no-cache", HELLO],
+    ["--fuel", "1000", "--timeout=2.5", HELLO],
     ["--compile=lazy", "--inherit-env", "--inherit-env", HELLO],
     ["--argv0=", HELLO],
     ["--dir", "--env", HELLO],                                # "--env" as --dir's value

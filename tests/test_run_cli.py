@@ -276,6 +276,28 @@ def test_a_trap_names_each_frame_from_its_own_module(tmp_path):
 
 
 @needs_wasm_tools
+def test_fuel_and_timeout_stop_a_runaway_program(tmp_path):
+    loop = wat(tmp_path, """(module (memory (export "memory") 1)
+      (func (export "_start") (loop $l (br $l))))""")
+    proc = run_jitwasm("run", "--fuel", "1000", loop)
+    assert proc.returncode == TRAP_EXIT_STATUS
+    assert b"wasm trap: all fuel consumed by WebAssembly" in proc.stderr
+    proc = run_jitwasm("run", "--timeout", "0.2", loop, timeout=60)
+    assert proc.returncode == TRAP_EXIT_STATUS and b"wasm trap: interrupt" in proc.stderr
+    hello = EXAMPLES / "hello.wasm"          # enough of both: the program runs as usual
+    proc = run_jitwasm("run", "--fuel", "100000", "--timeout", "60", hello)
+    assert (proc.returncode, proc.stdout) == (0, b"Hello, world!\n"), proc.stderr
+
+
+@pytest.mark.parametrize("option,value", [("--fuel", "x"), ("--fuel", "-1"), ("--fuel", "1.5"),
+                                          ("--timeout", "-2"), ("--timeout", "nan")])
+def test_bad_limits_are_errors(option, value):
+    proc = run_jitwasm("run", option, value, EXAMPLES / "hello.wasm")
+    assert proc.returncode == 1 and proc.stdout == b""
+    assert proc.stderr.decode().startswith(f"error: {option} '{value}': expected a non-negative")
+
+
+@needs_wasm_tools
 def test_a_deep_backtrace_prints_the_innermost_frames_and_a_count(tmp_path):
     main = wat(tmp_path, """(module $app
       (func $down (param i32) (result i32)
