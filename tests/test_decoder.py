@@ -19,6 +19,7 @@ from jitwasm.binary import (
 from jitwasm.binary import leb128
 from jitwasm.binary.decoder import MAX_FUNCTION_LOCALS
 from jitwasm.errors import DecodeError
+from jitwasm.wast.paths import wasi_testsuite_dir
 
 HEADER = b"\x00asm\x01\x00\x00\x00"
 
@@ -856,10 +857,6 @@ def test_module_assembled_by_wasm_tools(tmp_path):
     assert info.names.module_name == "demo"
     assert info.names.function_names == {0: "log", 1: "add", 2: "start"}
     assert info.names.local_names[1] == {0: "x", 1: "y"}
-
-
-def wasi_testsuite_dir() -> Path:
-    return Path(__file__).resolve().parents[1].parent / "shared" / "wasi-testsuite"
 
 
 def test_wasi_testsuite_programs_decode():
