@@ -7,7 +7,6 @@ encoding it exercises; one test cross-checks a larger module assembled by wasm-t
 import random
 import struct
 import subprocess
-from pathlib import Path
 
 import pytest
 
