@@ -7,12 +7,18 @@ operand (register at its size, memory base/index/scale/displacement/access size,
 the instruction length must be what was asked for.
 """
 
+import re
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 iced = pytest.importorskip("iced_x86")
 from iced_x86 import (  # noqa: E402
     Code, Decoder, Formatter, FormatterSyntax, MemorySizeExt, Mnemonic, OpKind, Register)
 
+from jitwasm.backend_x64 import masm_simd as emitters  # noqa: E402
 from jitwasm.backend_x64.assembler import Assembler, Mem, RipRel  # noqa: E402
 from jitwasm.backend_x64.masm_simd_forms import SimdForms  # noqa: E402
 from jitwasm.backend_x64.regs import RAX, RBP, RBX, RSP, R11, R12, R13, R15, gpr_name  # noqa: E402
@@ -134,13 +140,23 @@ def test_every_form_is_checked():
     assert len(FORMS) > 150
 
 
-def test_forms_mix_into_the_assembler():
-    """SimdForms is an Assembler base class: no name clashes with the other bases, same bytes."""
-    assert SimdForms in Assembler.__mro__
-    others = {n for cls in Assembler.__mro__ if cls is not SimdForms for n in vars(cls)}
-    clashes = {n for n in vars(SimdForms) if not n.startswith("_")} & others
-    assert not clashes
-    a, b = Assembler(), Assembler()
-    a.pmulld_xx(9, 2)
-    SimdForms.pmulld_xx(b, 9, 2)
-    assert a.buf == b.buf == bytes.fromhex("66 44 0f 38 40 ca")
+def test_every_form_the_emitters_use_is_checked_here():
+    """The SIMD emitters call the forms as `F.<name>(a, ...)`: each such name must be a form this
+    file assembles and decodes with iced-x86 (a typo or an unchecked form would fail here, not
+    only when a module uses that instruction)."""
+    checked = {name for name, _, _ in FORMS}
+    used = set()
+    for module in ("masm_simd_int", "masm_simd_float", "masm_simd_lanes"):
+        source = (Path(emitters.__file__).parent / f"{module}.py").read_text()
+        used |= set(re.findall(r"\bF\.([a-z0-9]+_[a-z]+)\b", source))
+    assert len(used) > 100
+    assert used <= checked, sorted(used - checked)
+
+
+def test_forms_load_with_the_simd_code_generator_only():
+    """The assembler does not carry the forms, so a run without SIMD never imports them."""
+    code = ("import sys; import jitwasm.backend_x64.assembler; "
+            "print('jitwasm.backend_x64.masm_simd_forms' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    assert not any(hasattr(Assembler, name) for name, _, _ in FORMS)

@@ -17,14 +17,14 @@ take the operand size in bits first. Registers are the ints of regs.py. The code
 independent: labels, RIP-relative operands and the constant pool are all relative.
 
 Layout: operands.py (Mem, RipRel, Label), encoder.py (buffer, labels, ModRM/SIB/REX, data, pool),
-gpr.py (integer and control-flow forms), sse.py (SSE forms, VEX tables for SIMD),
-masm_simd_forms.py (the packed SSE forms of the SIMD emitters).
+gpr.py (integer and control-flow forms), sse.py (SSE forms, VEX tables for SIMD). The packed SSE
+forms of the SIMD emitters (masm_simd_forms.py) are not methods here: the emitters call them as
+functions, so they load with the SIMD code generator, only for modules that use SIMD.
 """
 
 from .encoder import BYTE_REX, Encoder, heads, pack_imm, signed_imm
 from .gpr import (ALU_ADC, ALU_ADD, ALU_AND, ALU_CMP, ALU_OR, ALU_SBB, ALU_SUB, ALU_XOR, RCL, RCR,
                   ROL, ROR, SAL, SAR, SHIFT_OPS, SHL, SHR, GprForms)
-from .masm_simd_forms import SimdForms
 from .operands import AssemblerError, Label, Mem, MemOperand, RipRel, new_mem
 from .sse import (ROUND_CEIL, ROUND_FLOOR, ROUND_NEAREST, ROUND_TRUNC, VEX_MAP_0F, VEX_MAP_0F38,
                   VEX_MAP_0F3A, SseForms, vex_heads)
@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 
-class Assembler(GprForms, SseForms, SimdForms):
+class Assembler(GprForms, SseForms):
     """x86-64 machine-code buffer with every instruction form the baseline compiler uses."""
 
     __slots__ = ()

@@ -1,10 +1,9 @@
 """The packed SSE2/SSSE3/SSE4.1/SSE4.2 instruction forms the SIMD emitters need.
 
-These are built only from the assembler's public pieces (`heads`, `Assembler.sse_xx/sse_xm`,
-`emit_u8`) so the assembler itself stays untouched; `SimdForms` follows SseForms' conventions and
-can be mixed into `Assembler` as is (`class Assembler(GprForms, SseForms, SimdForms)`), after which
-`SimdForms.paddb_xx(a, d, s)` becomes `a.paddb_xx(d, s)`. Until then the emitters call the
-functions unbound, with the assembler as first argument.
+They are built only from the assembler's public pieces (`heads`, `Assembler.sse_xx/sse_xm`,
+`emit_u8`) and follow SseForms' conventions, but are not `Assembler` methods: the emitters call
+them unbound, `SimdForms.paddb_xx(a, d, s)`, so this module (and its ~200 form factories) loads
+with the SIMD code generator instead of with every run's assembler.
 
 Suffixes name operand kinds in order: x=XMM, r=GPR (32-bit unless the name says q), m=memory,
 i=imm8. Baseline is x86-64-v2 (SSE4.2, SSSE3); nothing here needs AVX. Legacy-SSE 128-bit memory

@@ -45,33 +45,37 @@ class CallOps:
         """Spill, place the arguments (the `leading` constant i32s, then the top stack entries)
         and pop them; returns the signature layout."""
         layout = signature_layout(params, results)
-        n = len(params) - len(leading)
+        nlead = len(leading)
+        n = len(params) - nlead
         self.spill_registers(n)
         kinds, vals, types = self.kinds, self.vals, self.types
-        first = len(kinds) - n
-        sources = [(K_CONST, v, I32, -1) for v in leading]
-        sources += [(kinds[i], vals[i], types[i], i) for i in range(first, len(kinds))]
+        base = len(kinds) - n - nlead  # the j-th argument is entry base + j (leading ones: none)
+        first = base + nlead
         gmoves = {}
         xmoves = {}
         loads = []
-        for (where_kind, where), source in zip(layout.params, sources):
-            kind, val, t, depth = source
+        for j, (where_kind, where) in enumerate(layout.params):
+            if j < nlead:
+                kind, val, t, i = K_CONST, leading[j], I32, -1
+            else:
+                i = base + j
+                kind, val, t = kinds[i], vals[i], types[i]
             if where_kind == LOC_STACK:
-                self.store_entry(kind, val, t, depth, self.out_mem(where))
+                self.store_entry(kind, val, t, i, self.out_mem(where))
                 continue
             reg = val if kind == K_REG else self.cached(val, t) if kind == K_LOCAL else -1
             if reg >= 0:  # registers (cached locals included) move in parallel
                 (xmoves if where_kind == LOC_XMM else gmoves)[where] = reg
             else:
-                loads.append((where, source))
+                loads.append((where, kind, val, t, i))
         a = self.a
         if gmoves:
             parallel_move(a, gmoves, False)
         if xmoves:
             parallel_move(a, xmoves, True)
         self.uncache_all()  # the moves may have overwritten cache registers; the call will
-        for where, (kind, val, t, depth) in loads:
-            self.load(kind, val, t, depth, where)
+        for where, kind, val, t, i in loads:
+            self.load(kind, val, t, i, where)
         self.truncate(first)
         return layout
 

@@ -26,7 +26,7 @@ from ..binary import opcodes as op
 from ..binary.types import I32
 from ..runtime.traps import TRAP_UNREACHABLE
 from .decoding import block_type, read_u32
-from .values import GBIT, K_CONST, K_FLAGS, K_LOCAL, K_REG, K_STACK
+from .values import GBIT, IS_FLOAT, K_CONST, K_FLAGS, K_LOCAL, K_REG, K_STACK
 
 FUNC, BLOCK, LOOP, IF, ELSE = range(5)
 
@@ -106,9 +106,27 @@ class ControlOps:
             self.push_stack(t)
 
     def truncate(self, height: int) -> None:
-        """Drop entries above `height`, freeing their registers."""
-        while len(self.kinds) > height:
-            self.drop()
+        """Drop entries above `height`, freeing their registers: `drop` of each, in one pass
+        and three slice deletions (calls and frame ends drop many entries at once)."""
+        kinds = self.kinds
+        n = len(kinds)
+        if n <= height:
+            return
+        vals, types = self.vals, self.types
+        for i in range(height, n):
+            kind = kinds[i]
+            if kind == K_REG:
+                if IS_FLOAT[types[i]]:
+                    self.xfree |= 1 << vals[i]
+                else:
+                    self.gfree |= GBIT[vals[i]]
+            elif kind == K_LOCAL:
+                self.local_refs[vals[i]] -= 1
+        del kinds[height:], vals[height:], types[height:]
+        if self.reg_floor > height:  # floor <= reg_floor always
+            self.reg_floor = height
+            if self.floor > height:
+                self.floor = height
 
     # ---- if-parameter temporaries -----------------------------------------------------------
 

@@ -26,7 +26,7 @@ from ..runtime import builtins
 from ..runtime.traps import TRAP_MEMORY_OUT_OF_BOUNDS, TrapSite
 from ..runtime.vmctx import VMCTX_MEMORY_LENGTH
 from .decoding import read_memarg, read_u32
-from .values import GBIT, IS_FLOAT, K_CONST, K_LOCAL, K_REG
+from .values import GBIT, IS_FLOAT, K_CONST, K_LOCAL, K_REG, K_STACK
 
 _DISP_LIMIT = 0x80000000
 _COPY_REGS = (RDI, RSI, RCX)  # memory.copy d s n: rep movsb's operands
@@ -147,17 +147,31 @@ def _load(opcode):
     is_float = IS_FLOAT[t]
 
     def handler(self, pos):
+        """A load: the address entry is replaced in place by the loaded register (pop and
+        push inlined: loads are among the commonest instructions)."""
         start = pos - 1
         offset, pos = read_memarg(self.code, pos)
-        kind, val, _ = self.pop()
+        kinds, vals, types = self.kinds, self.vals, self.types
+        depth = len(kinds) - 1
+        kind = kinds[depth]
+        val = vals[depth]
+        if kind == K_LOCAL:
+            self.local_refs[val] -= 1
+        kinds[depth] = K_STACK  # popped meanwhile: spills and register scans skip it
+        if self.reg_floor > depth:
+            self.reg_floor = depth
+            if self.floor > depth:
+                self.floor = depth
         reuse = kind == K_REG and not is_float  # load over the address register
         dst = val if reuse else self.alloc_xmm() if is_float else self.alloc_gpr()
-        mem = self.mem_address(kind, val, len(self.kinds), offset, opcode, start)
+        mem = self.mem_address(kind, val, depth, offset, opcode, start)
         self.record_memory_access(start)
         emit(self.a, dst, mem)
         if kind == K_REG and not reuse:
             self.gfree |= GBIT[val]
-        self.push(K_REG, dst, t)
+        kinds[depth] = K_REG
+        vals[depth] = dst
+        types[depth] = t
         return pos
     return handler
 

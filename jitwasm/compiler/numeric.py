@@ -105,28 +105,6 @@ class NumericOps:
                 a.alu_rr(alu, size, dst, src)
         self.push(K_REG, dst, t)
 
-    def binop_imm_in_place(self, alu: int, t: int, imm: int) -> None:
-        """`x <alu> imm` for a register or local x below a constant that fits an immediate
-        (most arithmetic): the constant is dropped and x's entry becomes the result in place,
-        the code being what the general path emits."""
-        kinds, vals = self.kinds, self.vals
-        kinds.pop()
-        vals.pop()
-        self.types.pop()
-        n = len(kinds) - 1  # the left operand's entry
-        if self.reg_floor > n:
-            self.reg_floor = n
-        if self.floor > n:
-            self.floor = n
-        dst = vals[n]
-        if kinds[n] == K_LOCAL:
-            self.local_refs[dst] -= 1
-            reg = self.alloc_gpr()
-            self.load(K_LOCAL, dst, t, n, reg)
-            kinds[n] = K_REG
-            vals[n] = dst = reg
-        self.a.alu_ri(alu, INT_SIZE[t], dst, imm)
-
     def int_mul(self, t: int) -> None:
         rk, rv, lk, lv = self.pop_pair()
         depth = len(self.kinds)
@@ -395,12 +373,32 @@ class NumericOps:
 
 
 def _binop(alu, t, commutative):
+    size = INT_SIZE[t]
+
     def handler(self, pos):
-        kinds = self.kinds
+        """`x <alu> imm` for a register or local x below a constant that fits an immediate
+        (the commonest shape of arithmetic) is done in place: the constant is dropped and x's
+        entry becomes the result, the code being what int_binop emits."""
+        kinds, vals = self.kinds, self.vals
         if kinds[-1] == K_CONST and (kinds[-2] == K_REG or kinds[-2] == K_LOCAL):
-            imm = self.vals[-1]
-            if t == I32 or fits_simm32(imm):  # the commonest shape: x <alu> constant
-                self.binop_imm_in_place(alu, t, imm)
+            imm = vals[-1]
+            if t == I32 or fits_simm32(imm):
+                kinds.pop()
+                vals.pop()
+                self.types.pop()
+                n = len(kinds) - 1  # the left operand's entry
+                if self.reg_floor > n:
+                    self.reg_floor = n
+                if self.floor > n:
+                    self.floor = n
+                dst = vals[n]
+                if kinds[n] == K_LOCAL:
+                    self.local_refs[dst] -= 1
+                    reg = self.alloc_gpr()
+                    self.load(K_LOCAL, dst, t, n, reg)
+                    kinds[n] = K_REG
+                    vals[n] = dst = reg
+                self.a.alu_ri(alu, size, dst, imm)
                 return pos
         self.int_binop(alu, t, commutative)
         return pos
