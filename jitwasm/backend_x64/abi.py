@@ -95,16 +95,31 @@ def signature_layout(params: tuple, results: tuple) -> SignatureLayout:
     return SignatureLayout(param_locs, result_locs, (stack + 15) & ~15)
 
 
-def emit_trap_exit(a: Assembler, code: int) -> int:
-    """Leave Wasm code with trap `code` through the activation's landing; return the offset the
-    landing will report as the trap PC (record a TrapSite there for a precise backtrace)."""
+def _assemble_trap_exit(code: int) -> bytes:
+    """`mov eax, code; lea rdx, [rip - to here]; mov rcx, rsp; jmp [r13 + landing]`: position-
+    independent, so its bytes depend on `code` alone."""
+    a = Assembler()
     here = a.new_label()
     a.bind(here)
     a.mov_ri(32, TRAP_CODE_REG, code)
     a.lea(64, TRAP_PC_REG, RipRel(here))
     a.mov_rr(64, TRAP_SP_REG, RSP)
     a.jmp_m(Mem(ACTIVATION_REG, None, 1, ACT_TRAP_LANDING))
-    return here.pos
+    return a.finish()
+
+
+_TRAP_EXITS: dict = {}   # trap code -> the exit's bytes (a compile emits one per trap stub)
+
+
+def emit_trap_exit(a: Assembler, code: int) -> int:
+    """Leave Wasm code with trap `code` through the activation's landing; return the offset the
+    landing will report as the trap PC (record a TrapSite there for a precise backtrace)."""
+    exit_bytes = _TRAP_EXITS.get(code)
+    if exit_bytes is None:
+        exit_bytes = _TRAP_EXITS[code] = _assemble_trap_exit(code)
+    here = len(a.buf)
+    a.buf += exit_bytes
+    return here
 
 
 def emit_stack_check(a: Assembler, trap: Label, frame_size: int = 0) -> int:
