@@ -15,15 +15,12 @@ of a cProfile run instead.
 
 import argparse
 import itertools
-import os
-import re
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from decode_validate import code_section_bytes, instruction_count, largest_module
+from decode_validate import callgrind_ir, code_section_bytes, instruction_count, largest_module
 from jitwasm.binary import decode_module
 from jitwasm.compiler import compile_module
 from jitwasm.validation import validate_module
@@ -52,18 +49,8 @@ def time_runs(info, runs: int) -> list:
 
 
 def count_ir(paths: list, runs: int) -> float:
-    """Machine instructions per compile of all `paths` together: callgrind counts only inside
-    `itertools.starmap`'s iterator, which the measured process (`--bare`) uses for nothing but
-    the measured runs."""
-    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-           "--collect-atstart=no", "--toggle-collect=starmap_next",
-           sys.executable, __file__, "--bare", str(runs), *map(str, paths)]
-    env = dict(os.environ, PYTHONHASHSEED="0")
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
-    match = re.search(r"Collected\s*:\s*(\d+)", out.stderr)
-    if match is None:
-        raise RuntimeError("no callgrind total in:\n" + out.stderr[-2000:])
-    return int(match.group(1)) / runs
+    """Machine instructions per compile of all `paths` together (see callgrind_ir)."""
+    return callgrind_ir([__file__, *map(str, paths)], runs)
 
 
 def profile(infos: list, runs: int, top: int) -> None:

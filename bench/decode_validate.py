@@ -99,19 +99,25 @@ def count_bytecodes(data: bytes) -> int:
     return count
 
 
-def count_ir(path: Path, runs: int) -> float:
-    """Machine instructions per decode+validate: valgrind callgrind counts only inside
-    `itertools.starmap`'s iterator, which the measured process (`--bare`) uses for nothing
-    but the timed runs, so start-up, imports and the warm-up run are left out."""
+def callgrind_ir(script_args: list, runs: int) -> float:
+    """Machine instructions per run of a benchmark script started as `python SCRIPT_ARGS...`
+    with `--bare RUNS` (it must do its `runs` measured runs, and nothing else, inside an
+    `itertools.starmap` iterator): valgrind callgrind counts only there, so start-up, imports
+    and warm-up runs are left out."""
     cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
            "--collect-atstart=no", "--toggle-collect=starmap_next",
-           sys.executable, __file__, "--module", str(path), "--bare", str(runs)]
+           sys.executable, *script_args, "--bare", str(runs)]
     env = dict(os.environ, PYTHONHASHSEED="0")
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
     match = re.search(r"Collected\s*:\s*(\d+)", out.stderr)
     if match is None:
         raise RuntimeError("no callgrind total in:\n" + out.stderr[-2000:])
     return int(match.group(1)) / runs
+
+
+def count_ir(path: Path, runs: int) -> float:
+    """Machine instructions per decode+validate of the module at `path`."""
+    return callgrind_ir([__file__, "--module", str(path)], runs)
 
 
 def profile(data: bytes, runs: int, top: int) -> None:
