@@ -202,6 +202,20 @@ def test_rsp_is_not_an_index():
         Assembler().mov_rm(64, RAX, Mem(RAX, RSP))
 
 
+def test_unencodable_operand_size_is_an_assembler_error():
+    """A size with no form (a caller bug) raises AssemblerError, for register, memory and
+    memoised forms alike, and leaves the size tables unchanged."""
+    for emit in (lambda a: a.mov_rr(24, RAX, RCX), lambda a: a.mov_rm(24, RAX, Mem(RCX)),
+                 lambda a: a.mov_mr(24, Mem(RCX), RAX), lambda a: a.lea(8, RAX, Mem(RCX)),
+                 lambda a: a.alu_rm(ALU_ADD, 128, RAX, Mem(RCX))):
+        a = Assembler()
+        with pytest.raises(AssemblerError, match="not encodable"):
+            emit(a)
+        with pytest.raises(AssemblerError, match="not encodable"):
+            emit(a)  # a miss inserts nothing
+    check(lambda a: a.mov_rm(32, RAX, Mem(RCX)), "mov", R(32, RAX), M(Mem(RCX), 4))
+
+
 def test_special_bases_encodings():
     """mod=00 with rbp/r13 means RIP/no-base, so they take a disp8 of 0; rsp/r12 take a SIB."""
     for base in (RBP, R13):

@@ -29,7 +29,7 @@ from functools import lru_cache
 from ..binary.types import F32, F64, V128
 from ..runtime.vmctx import (ACT_STACK_LIMIT, ACT_TRAP_LANDING, FUNCREF_CODE, FUNCREF_VMCTX,
                              VMCTX_MEMORY_BASE)
-from .assembler import ALU_CMP, ALU_SUB, Assembler, Label, Mem, RipRel
+from .assembler import ALU_CMP, ALU_SUB, Assembler, Label, Mem, RipRel, new_mem
 from .regs import (R8, R9, R10, R11, R12, R13, R14, R15, RAX, RBP, RBX, RCX, RDI, RDX, RSI,
                    RSP, XMM0, XMM1, XMM2, XMM3, XMM4, XMM5, XMM6, XMM7, XMMS, CC_B)
 
@@ -122,6 +122,11 @@ def emit_trap_exit(a: Assembler, code: int) -> int:
     return here
 
 
+# Operands of the per-function and per-call sequences, built once (a Mem call is costly).
+_STACK_LIMIT = Mem(ACTIVATION_REG, None, 1, ACT_STACK_LIMIT)
+_MEMORY_BASE = Mem(VMCTX_REG, None, 1, VMCTX_MEMORY_BASE)
+
+
 def emit_stack_check(a: Assembler, trap: Label, frame_size: int = 0) -> int:
     """Prologue check `rsp - frame_size < activation.stack_limit -> jump to trap`.
 
@@ -131,7 +136,7 @@ def emit_stack_check(a: Assembler, trap: Label, frame_size: int = 0) -> int:
     """
     a.mov_rr(64, PROLOGUE_SCRATCH, RSP)
     pos = a.alu_ri32(ALU_SUB, 64, PROLOGUE_SCRATCH, frame_size)
-    a.alu_rm(ALU_CMP, 64, PROLOGUE_SCRATCH, Mem(ACTIVATION_REG, None, 1, ACT_STACK_LIMIT))
+    a.alu_rm(ALU_CMP, 64, PROLOGUE_SCRATCH, _STACK_LIMIT)
     a.jcc(CC_B, trap)
     return pos
 
@@ -140,12 +145,12 @@ def emit_funcref_call(a: Assembler, ref: int, saved_vmctx) -> int:
     """Call the FuncRef whose address is in `ref` (not r14/r15, not an argument register), with
     arguments already in place; afterwards reload r14 from `saved_vmctx` (where the caller keeps
     its own vmctx, e.g. a frame slot) and r15 from it. Returns the call's return offset."""
-    a.mov_rm(64, VMCTX_REG, Mem(ref, None, 1, FUNCREF_VMCTX))
-    a.mov_rm(64, MEMORY_BASE_REG, Mem(VMCTX_REG, None, 1, VMCTX_MEMORY_BASE))
-    a.call_m(Mem(ref, None, 1, FUNCREF_CODE))
+    a.mov_rm(64, VMCTX_REG, new_mem((ref, None, 1, FUNCREF_VMCTX)))
+    a.mov_rm(64, MEMORY_BASE_REG, _MEMORY_BASE)
+    a.call_m(new_mem((ref, None, 1, FUNCREF_CODE)))
     returns_to = len(a.buf)
     a.mov_rm(64, VMCTX_REG, saved_vmctx)
-    a.mov_rm(64, MEMORY_BASE_REG, Mem(VMCTX_REG, None, 1, VMCTX_MEMORY_BASE))
+    a.mov_rm(64, MEMORY_BASE_REG, _MEMORY_BASE)
     return returns_to
 
 

@@ -14,7 +14,7 @@ from ..runtime.vmctx import (FUNCREF_SIZE, VMCTX_BUILTINS, VMCTX_FUNC_REFS, VMCT
                              VMCTX_MEMORIES, VMCTX_TABLES, VMCTX_TYPE_IDS)
 from .abi import MEMORY_BASE_REG, VMCTX_REG
 from .assembler import (ALU_ADD, ALU_AND, ALU_CMP, ALU_SUB, ALU_XOR, SHR, VEX_MAP_0F, Assembler,
-                        Label, Mem, RipRel, vex_heads)
+                        Label, Mem, RipRel, new_mem, vex_heads)
 from .regs import (CC_A, CC_AE, CC_B, CC_NE, CC_O, CC_Z, R11, RAX, RCX, RDI, RDX, RSI,
                    XMM15)
 
@@ -104,8 +104,8 @@ def parallel_move(a: Assembler, moves: dict, xmm: bool) -> None:
 
 def load_vmctx_array_entry(a: Assembler, dst: int, field: int, index: int) -> None:
     """dst = ((u64 *) vmctx->field)[index] (a global cell, table or memory descriptor pointer)."""
-    a.mov_rm(64, dst, Mem(VMCTX_REG, None, 1, field))
-    a.mov_rm(64, dst, Mem(dst, None, 1, 8 * index))
+    a.mov_rm(64, dst, new_mem((VMCTX_REG, None, 1, field)))  # new_mem: global accesses are hot
+    a.mov_rm(64, dst, new_mem((dst, None, 1, 8 * index)))
 
 
 def load_global_cell(a: Assembler, dst: int, index: int) -> None:

@@ -16,7 +16,7 @@ switches r14/r15 to the callee's instance and restores them from the frame's vmc
 from ..backend_x64 import masm
 from ..backend_x64.abi import (LOC_GPR, LOC_STACK, LOC_XMM, VMCTX_REG, emit_funcref_call,
                                signature_layout)
-from ..backend_x64.assembler import ALU_CMP, Mem
+from ..backend_x64.assembler import ALU_CMP, Mem, new_mem
 from ..backend_x64.masm import SCRATCH, parallel_move
 from ..backend_x64.regs import CC_AE, CC_E, CC_NE, R10, R12, RAX, RBP, RBX, RSP
 from ..binary import opcodes as op
@@ -31,6 +31,10 @@ from .values import ALL_GPRS, ALL_XMMS, GBIT, K_CONST, K_LOCAL, K_REG
 
 # Registers no Wasm argument is passed in: they keep a FuncRef across argument placement.
 _NON_ARG_GPRS = (RAX, RBX, R10, R12, RBP)
+# call_indirect's TableDesc fields, with the descriptor in SCRATCH (built once: a Mem call is
+# costly).
+_TABLE_LENGTH = Mem(SCRATCH, None, 1, 8)
+_TABLE_ELEMENTS = Mem(SCRATCH, None, 1, 0)
 
 
 class CallOps:
@@ -142,14 +146,14 @@ class CallOps:
             self.free_if_reg(kind, val, t)
         a = self.a
         masm.load_table_desc(a, SCRATCH, table)
-        a.alu_rm(ALU_CMP, 64, ref, Mem(SCRATCH, None, 1, 8))
+        a.alu_rm(ALU_CMP, 64, ref, _TABLE_LENGTH)
         a.jcc(CC_AE, self.trap_label(TRAP_UNDEFINED_ELEMENT, start))
-        a.mov_rm(64, SCRATCH, Mem(SCRATCH, None, 1, 0))
-        a.mov_rm(64, ref, Mem(SCRATCH, ref, 8, 0))
+        a.mov_rm(64, SCRATCH, _TABLE_ELEMENTS)
+        a.mov_rm(64, ref, new_mem((SCRATCH, ref, 8, 0)))
         a.test_rr(64, ref, ref)
         a.jcc(CC_E, self.trap_label(TRAP_UNINITIALIZED_ELEMENT, start))
         masm.load_type_id(a, SCRATCH, type_index)
-        a.alu_rm(ALU_CMP, 64, SCRATCH, Mem(ref, None, 1, FUNCREF_TYPE_ID))
+        a.alu_rm(ALU_CMP, 64, SCRATCH, new_mem((ref, None, 1, FUNCREF_TYPE_ID)))
         a.jcc(CC_NE, self.trap_label(TRAP_INDIRECT_CALL_TYPE_MISMATCH, start))
         layout = self.prepare_call(params, results)
         self.record_call_site(emit_funcref_call(a, ref, self.vmctx_mem), start)

@@ -41,7 +41,7 @@ from .numeric import NumericOps
 from .simd import SimdOps, module_has_v128, slot_size
 from .tables import TableOps
 from .values import (GBIT, INT_SIZE, IS_FLOAT, K_CONST, K_FLAGS, K_LOCAL, K_REG, MASK,
-                     ValueStack)
+                     STACK_BASE, ValueStack)
 
 _FRAME_PLACEHOLDER = Mem(RSP, None, 1, 0x7FFF0000)  # forces a disp32, patched to FRAME + extra
 _UNROLLED_ZEROING = 16  # locals zeroed by single stores; more take a `rep stosq`
@@ -221,6 +221,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         "a", "code", "module_types", "func_types", "num_imported_funcs", "func_labels",
         "table_types", "globals", "out_size", "trap_sites", "call_sites", "frame_sizes",
         "explicit_bounds", "fuel", "epoch", "interrupts", "vmctx_mem", "v128_in_module",
+        "heap_mems",
         # per function (compile)
         "func_index", "local_types", "frame_fixups", "trap_stubs", "live_temps", "max_temps",
         "reachable", "done", "op_offset", "results", "layout", "ctrl", "fuel_costs",
@@ -248,6 +249,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         self.interrupts = self.fuel or self.epoch  # checks at entry and loop headers
         self.vmctx_mem = Mem(RSP, None, 1, module.out_size)
         self.v128_in_module = module_has_v128(module)
+        self.heap_mems = {}  # memory.mem_address's operands by (disp << 5 | index or 16)
 
     # ---- per-function state -----------------------------------------------------------------
 
@@ -269,7 +271,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         self.op_offset = 0
         self.results = results
         self.layout = signature_layout(params, results)
-        self.ctrl = [Frame(FUNC, None, 0, (), results)]
+        self.ctrl = [Frame(FUNC, None, STACK_BASE, (), results)]
         a = self.a
         a.align(16)
         a.bind(label)

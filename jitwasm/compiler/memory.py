@@ -50,28 +50,38 @@ class MemoryOps:
             return self.checked_address(kind, val, depth, offset, ACCESS_BYTES[opcode], start)
         a = self.a
         if kind == K_CONST:
-            ea = val + offset
-            if ea < _DISP_LIMIT:
-                return new_mem((R15, None, 1, ea))
-            a.mov_ri(64, SCRATCH, ea)
-            return Mem(R15, SCRATCH, 1, 0)
-        if kind == K_LOCAL:
-            reg = self.cache_for_read(val, I32)
-            if reg >= 0:
-                kind, val = K_REG, reg  # read-only use as the index
-        if kind == K_REG:
-            if offset < _DISP_LIMIT:
-                return new_mem((R15, val, 1, offset))
-            a.mov_ri(64, SCRATCH, offset)
-            a.alu_rr(ALU_ADD, 64, SCRATCH, val)
-            return Mem(R15, SCRATCH, 1, 0)
-        a.mov_rm(32, SCRATCH, self.mem_of(kind, val, depth))
-        if offset < _DISP_LIMIT:
-            return new_mem((R15, SCRATCH, 1, offset))
-        # offset = 2^31 + low with low < 2^31: add 2^31 as two simm32 halves.
-        a.alu_ri(ALU_ADD, 64, SCRATCH, _DISP_LIMIT >> 1)
-        a.alu_ri(ALU_ADD, 64, SCRATCH, _DISP_LIMIT >> 1)
-        return Mem(R15, SCRATCH, 1, offset - _DISP_LIMIT)
+            disp = val + offset
+            if disp >= _DISP_LIMIT:
+                a.mov_ri(64, SCRATCH, disp)
+                return Mem(R15, SCRATCH, 1, 0)
+            index = None
+        else:
+            if kind == K_LOCAL:
+                reg = self.cache_for_read(val, I32)
+                if reg >= 0:
+                    kind, val = K_REG, reg  # read-only use as the index
+            if kind == K_REG:
+                if offset >= _DISP_LIMIT:
+                    a.mov_ri(64, SCRATCH, offset)
+                    a.alu_rr(ALU_ADD, 64, SCRATCH, val)
+                    return Mem(R15, SCRATCH, 1, 0)
+                index = val
+            else:
+                a.mov_rm(32, SCRATCH, self.mem_of(kind, val, depth))
+                if offset >= _DISP_LIMIT:
+                    # offset = 2^31 + low with low < 2^31: add 2^31 as two simm32 halves.
+                    a.alu_ri(ALU_ADD, 64, SCRATCH, _DISP_LIMIT >> 1)
+                    a.alu_ri(ALU_ADD, 64, SCRATCH, _DISP_LIMIT >> 1)
+                    return Mem(R15, SCRATCH, 1, offset - _DISP_LIMIT)
+                index = SCRATCH
+            disp = offset
+        # [r15 + index + disp] operands recur (a module has few distinct ones): one object per
+        # (index, disp), looked up by an int key, costs a fraction of building a Mem.
+        key = disp << 5 | (16 if index is None else index)
+        mem = self.heap_mems.get(key)
+        if mem is None:
+            mem = self.heap_mems[key] = new_mem((R15, index, 1, disp))
+        return mem
 
     def checked_address(self, kind: int, val: int, depth: int, offset: int, width: int,
                         start: int) -> Mem:

@@ -9,6 +9,12 @@ Each Wasm operand-stack entry is described by three parallel lists, `kinds`, `va
 - K_STACK: the value is in the frame slot of the entry's own depth (slot d for entry d);
 - K_FLAGS: `val` is a condition code; the i32 is `cc ? 1 : 0` of the flags. Only ever on top.
 
+The lists start with STACK_BASE K_STACK sentinels, so the entry of stack depth d is at index
+STACK_BASE + d, and every "depth" below (slots, frame bases, floors) is such an index. Why:
+CPython reallocates a list's storage whenever it shrinks below half its capacity, and an emptied
+list even moves to the C allocator; the stack empties after most statements, which cost ~75K
+reallocations (3% of compile time) per compile of a large module before the sentinels.
+
 Registers: a free set per class as a bitmask (GPRs in preference order, so the registers
 division and shifts need come last). A register is owned by at most one stack entry or by the
 instruction being compiled ("held": popped but not yet freed); `alloc_*` never returns a held
@@ -64,6 +70,9 @@ MASK = [0xFFFFFFFFFFFFFFFF] * 256
 MASK[I32] = MASK[F32] = 0xFFFFFFFF
 
 SLOT_SIZE = 8
+# Sentinel entries below the value stack (see the module docstring); 8 keeps stacks up to 8
+# values deep free of reallocations (capacity 16 once past the sentinels, halving at 8).
+STACK_BASE = 8
 
 # Instructions that consume a pending comparison (a K_FLAGS top) as it is; before any other,
 # the handler that pushed it materialises it (`settle_flags`), so the dispatch loop never checks.
@@ -95,13 +104,13 @@ class ValueStack:
         self.xcache = 0  # mask of the XMMs the cache owns
         self.cache_of_gpr = [-1] * 16  # the local each cache register holds
         self.cache_of_xmm = [-1] * 16
-        self.kinds = []
-        self.vals = []
-        self.types = []
+        self.kinds = [K_STACK] * STACK_BASE
+        self.vals = [0] * STACK_BASE
+        self.types = [I32] * STACK_BASE
         # Scan bounds, so deep stacks cost no quadratic time: every entry below `floor` is
         # K_STACK, every entry below `reg_floor` is not K_REG; floor <= reg_floor.
-        self.floor = 0
-        self.reg_floor = 0
+        self.floor = STACK_BASE
+        self.reg_floor = STACK_BASE
         self.gfree = ALL_GPRS
         self.xfree = ALL_XMMS
         self.local_mems = local_mems
@@ -112,9 +121,11 @@ class ValueStack:
 
     # ---- frame slots ------------------------------------------------------------------------
 
-    def slot(self, depth: int) -> Mem:
-        """The frame slot of stack depth `depth` (grows the frame as needed)."""
+    def slot(self, index: int) -> Mem:
+        """The frame slot of the entry at `index` (depth index - STACK_BASE; grows the frame
+        as needed)."""
         mems = self.slot_mems
+        depth = index - STACK_BASE
         if depth < len(mems):
             return mems[depth]
         base, size = self.slot_base, self.slot_size
@@ -467,7 +478,7 @@ class ValueStack:
     def check_no_leaks(self) -> None:
         """With the stack and cache empty every register must be free (catches ownership
         bugs)."""
-        if self.kinds or self.gcache or self.xcache:
+        if len(self.kinds) > STACK_BASE or self.gcache or self.xcache:
             raise AssertionError("values left at the end of the function")
         if self.gfree != ALL_GPRS or self.xfree != ALL_XMMS:
             raise AssertionError("register leaked by the compiler")
