@@ -367,13 +367,10 @@ def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=No
     except Trap as trap:
         _error(f"failed to run `{path}`: {format_trap(trap)}")
         return TRAP_EXIT_STATUS
-    except RunError as e:
-        _error(str(e))
-        return ERROR_EXIT_STATUS
     except LinkError as e:
         _error(f"{path}: {e}")
         return ERROR_EXIT_STATUS
-    except WasmError as e:
+    except (RunError, WasmError) as e:
         _error(str(e))
         return ERROR_EXIT_STATUS
     for line in results:

@@ -9,26 +9,19 @@ is copied first (the programs write into it).
 
 import io
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from jitwasm.wasi import WasiConfig, WasiCtx
+from jitwasm.wast.paths import wasi_testsuite_dir
 from test_wasi_support import run_with_ctx
 
 pytest.importorskip("wasmtime")
 
 
-def _suite_dir() -> Path:
-    env = os.environ.get("JITWASM_WASI_TESTSUITE")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "shared" / "wasi-testsuite"
-
-
-SUITE = _suite_dir()
+SUITE = wasi_testsuite_dir()   # $JITWASM_WASI_TESTSUITE or ../shared/wasi-testsuite
 PROGRAMS = sorted(SUITE.glob("*/wasm32-wasip1/*.wasm"))
 
 

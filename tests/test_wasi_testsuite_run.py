@@ -12,23 +12,17 @@ WasiCtx; this file runs them end to end on jitwasm's compiler and runtime.
 """
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from jitwasm.wast.paths import wasi_testsuite_dir
+
 from run_cli_support import run_jitwasm
 
 
-def _suite_dir() -> Path:
-    env = os.environ.get("JITWASM_WASI_TESTSUITE")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "shared" / "wasi-testsuite"
-
-
-SUITE = _suite_dir()
+SUITE = wasi_testsuite_dir()   # $JITWASM_WASI_TESTSUITE or ../shared/wasi-testsuite
 PROGRAMS = sorted(SUITE.glob("*/wasm32-wasip1/*.wasm"))
 SUPPORTED_OPERATIONS = {"run", "wait", "read"}
 
