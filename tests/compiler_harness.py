@@ -43,6 +43,19 @@ def run(text: str, imports=(), store: Store | None = None) -> Exports:
     return Exports(Instance(store or Store(), module, list(imports)))
 
 
+def compile_with_explicit_bounds(monkeypatch) -> None:
+    """Make runtime Modules compile with explicit bounds checks (as for a memory without a
+    guard region) for the rest of the test."""
+    from functools import partial
+
+    from jitwasm.compiler import compile_module
+    from jitwasm.runtime import instance
+
+    defaults = instance.Module.__init__.__defaults__  # (compile, options, workers)
+    monkeypatch.setattr(instance.Module.__init__, "__defaults__",
+                        (partial(compile_module, explicit_bounds=True),) + defaults[1:])
+
+
 def host(params: tuple, results: tuple, fn) -> Function:
     from jitwasm.binary.types import FuncType
 

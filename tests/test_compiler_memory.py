@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from compiler_harness import run, signed, trap_message
+from compiler_harness import compile_with_explicit_bounds, run, signed, trap_message
 from jitwasm.errors import Trap
 
 OOB = "out of bounds memory access"
@@ -235,14 +235,7 @@ def test_inline_memory_copy_and_fill_against_a_model():
 
 @pytest.fixture
 def explicit_bounds(monkeypatch):
-    """Compile with explicit bounds checks (as for a memory without a guard region)."""
-    from functools import partial
-
-    from jitwasm.compiler import compile_module
-    from jitwasm.runtime import instance
-
-    monkeypatch.setattr(instance.Module.__init__, "__defaults__",
-                        (partial(compile_module, explicit_bounds=True), None))
+    compile_with_explicit_bounds(monkeypatch)
 
 
 @pytest.mark.usefixtures("explicit_bounds")

@@ -6,7 +6,7 @@ v128 values cross the runtime as Python ints (lane 0 in the low bits).
 """
 
 import pytest
-from compiler_harness import host, run, trap_message
+from compiler_harness import compile_with_explicit_bounds, host, run, trap_message
 
 from jitwasm.binary.types import I32, V128
 
@@ -287,13 +287,7 @@ def test_out_of_bounds_v128_accesses_trap():
 
 @pytest.fixture
 def explicit_bounds(monkeypatch):
-    from functools import partial
-
-    from jitwasm.compiler import compile_module
-    from jitwasm.runtime import instance
-
-    monkeypatch.setattr(instance.Module.__init__, "__defaults__",
-                        (partial(compile_module, explicit_bounds=True), None))
+    compile_with_explicit_bounds(monkeypatch)
 
 
 @pytest.mark.usefixtures("explicit_bounds")

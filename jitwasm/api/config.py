@@ -70,10 +70,10 @@ BOOL_SETTINGS = {
     "consume_fuel": (COMPILED, False),
     "lazy_compilation": (COMPILED, False),  # jitwasm's own: compile each function at its
                                             # first call (eager by default, as wasmtime)
+    "parallel_compilation": (COMPILED, True),  # worker processes for a large module
     "wasm_relaxed_simd_deterministic": (IGNORED, False),
     "debug_info": (IGNORED, False),
     "cranelift_debug_verifier": (IGNORED, False),
-    "parallel_compilation": (IGNORED, True),
     "gc_support": (IGNORED, True),
     "memory_may_move": (IGNORED, True),
     "native_unwind_info": (IGNORED, True),
@@ -165,13 +165,19 @@ class Config(Managed):
 
     @cache.setter
     def cache(self, enabled) -> None:
-        """Accepted and ignored for now (jitwasm's code cache is not implemented yet)."""
+        """True: Modules keep their compiled code in jitwasm's code cache (JITWASM_CACHE_DIR,
+        default ~/.cache/jitwasm) and reuse it for the same bytes and code-changing settings;
+        a str: a wasmtime cache configuration file (TOML) naming the directory, read now."""
         if isinstance(enabled, bool):
             if not enabled:
                 raise WasmtimeError("caching cannot be explicitly disabled")
-        elif not isinstance(enabled, str):
+            directory = None
+        elif isinstance(enabled, str):
+            directory = cache_directory_from_file(enabled)
+        else:
             raise TypeError("expected string or bool")
         self._settings["cache"] = enabled
+        self._settings["cache_directory"] = directory
 
     @property
     def target(self) -> str:
@@ -209,6 +215,31 @@ for _name, (_choices, _wording) in CHOICE_SETTINGS.items():
     setattr(Config, _name, _choice_property(_name, _choices, _wording))
 for _name in IGNORED_SIZES:
     setattr(Config, _name, _size_property(_name))
+
+
+def cache_directory_from_file(path: str):
+    """The cache directory a wasmtime cache configuration file names (`[cache] directory`;
+    None: the default directory; False: `enabled = false`). Errors as wasmtime's, on setting."""
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10
+        raise WasmtimeError("reading a cache configuration file needs Python 3.11 (tomllib)")
+    try:
+        with open(path, "rb") as f:
+            document = tomllib.load(f)
+    except OSError as e:
+        raise WasmtimeError(f"failed to read cache configuration file {path}: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise WasmtimeError(f"failed to parse cache configuration file {path}: {e}") from None
+    section = document.get("cache")
+    if not isinstance(section, dict):
+        raise WasmtimeError(f"cache configuration file {path}: no [cache] table")
+    if section.get("enabled", True) is False:
+        return False
+    directory = section.get("directory")
+    if directory is not None and not isinstance(directory, str):
+        raise WasmtimeError(f"cache configuration file {path}: `directory` must be a string")
+    return directory
 
 
 def host_target() -> str:
@@ -251,6 +282,23 @@ class Engine(Managed):
         config = self.config
         return CompileOptions(fuel=config.consume_fuel, epoch=config.epoch_interruption,
                               lazy=config.lazy_compilation)
+
+    @property
+    def code_cache(self):
+        """The CodeCache Modules of this engine go through (Config.cache), or None."""
+        directory = self.config._settings.get("cache_directory", False) \
+            if self.config.cache else False
+        if directory is False:
+            return None
+        from ..cache.store import CodeCache
+
+        return CodeCache(directory)
+
+    @property
+    def compile_workers(self):
+        """Processes for an eager compile: None lets the compiler choose (parallel
+        compilation), 1 keeps it in this process."""
+        return None if self.config.parallel_compilation else 1
 
     def is_pulley(self) -> bool:
         return False

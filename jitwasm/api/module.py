@@ -53,7 +53,15 @@ class Module(Managed):
         if not isinstance(engine, Engine):
             raise TypeError("expected an Engine")
         self.engine = engine
-        self._module = RtModule(to_wasm(wasm), options=engine.compile_options)
+        wasm, cache = to_wasm(wasm), engine.code_cache
+        if cache is None:
+            self._module = RtModule(wasm, options=engine.compile_options,
+                                    workers=engine.compile_workers)
+        else:
+            from ..cache.modules import cached_module
+
+            self._module = cached_module(wasm, cache, engine.compile_options,
+                                         engine.compile_workers)[0]
 
     @classmethod
     def from_file(cls, engine: Engine, path: str | bytes | PathLike) -> "Module":

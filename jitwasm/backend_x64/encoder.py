@@ -152,9 +152,13 @@ class Encoder:
 
     def bind(self, label: Label) -> None:
         """Bind `label` to the current offset and patch every rel32 that referred to it."""
+        self.bind_at(label, len(self.buf))
+
+    def bind_at(self, label: Label, pos: int) -> None:
+        """Bind `label` to buffer offset `pos` (code appended as a whole, see add_refs)."""
         if label.pos >= 0:
             raise AssemblerError("label bound twice")
-        pos = label.pos = len(self.buf)
+        label.pos = pos
         fixups = label.fixups
         if fixups:
             buf = self.buf
@@ -175,6 +179,39 @@ class Encoder:
         else:
             fixups.append((len(buf), origin))
         buf += b"\0\0\0\0"
+
+    def add_refs(self, base: int, refs) -> None:
+        """Register rel32 fields of code appended at `base`: `refs` holds (label, fixups) pairs
+        whose (field, origin) positions are relative to that code (see unbound_refs)."""
+        buf = self.buf
+        for label, fixups in refs:
+            if label.pos >= 0:
+                for field, origin in fixups:
+                    _pack_i32_into(buf, base + field, label.pos - base - origin)
+                continue
+            if label.fixups is None:
+                label.fixups = []
+                self._pending.append(label)
+            label.fixups.extend((base + field, base + origin) for field, origin in fixups)
+
+    @staticmethod
+    def unbound_refs(labels) -> list:
+        """(index in `labels`, fixups) of each label there that is still unbound but referred
+        to: what code built in a separate Encoder leaves for the one it is appended to."""
+        return [(i, label.fixups) for i, label in enumerate(labels)
+                if label.pos < 0 and label.fixups]
+
+    def pool_refs(self) -> list:
+        """(constant key, fixups) of the pending constant pool in its order (see add_refs and
+        pool_label: appended code keeps its constants)."""
+        return [(key, label.fixups) for key, label in self._pool.items() if label.fixups]
+
+    def pool_label(self, key: tuple):
+        """The pool label of constant `key` = (alignment, bytes), created when new."""
+        label = self._pool.get(key)
+        if label is None:
+            label = self._pool[key] = Label()
+        return label
 
     def finish(self) -> bytes:
         """Emit the constant pool, check every referenced label is bound, return the code."""
@@ -266,11 +303,7 @@ class Encoder:
         constant, which non-VEX SSE memory operands require); it holds relative to the start of the
         buffer, so the buffer must be loaded at a 16-byte aligned address.
         """
-        key = (alignment or len(data), bytes(data))
-        label = self._pool.get(key)
-        if label is None:
-            label = self._pool[key] = Label()
-        return RipRel(label)
+        return RipRel(self.pool_label((alignment or len(data), bytes(data))))
 
     def const32(self, value: int) -> RipRel:
         return self.const_bytes(pack_imm(value, 4))

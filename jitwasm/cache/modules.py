@@ -45,14 +45,14 @@ def deserialize_module(blob) -> Module:
     return module_from_entry(decode_entry(blob))
 
 
-def cached_module(wasm: bytes, cache, options=DEFAULT_OPTIONS) -> tuple:
+def cached_module(wasm: bytes, cache, options=DEFAULT_OPTIONS, workers=None) -> tuple:
     """(Module, hit): from `cache` (a CodeCache) if it holds a good entry, else compiled up front
-    and stored."""
+    (by `workers` processes, None: as many as pay off) and stored."""
     key = cache_key(wasm, options)
     decoded = cache.load(key)
     if decoded is not None:
         return module_from_entry(decoded, options), True
-    module = Module(wasm, options=options._replace(lazy=False))
+    module = Module(wasm, options=options._replace(lazy=False), workers=workers)
     cache.save(key, encode_entry(key, wasm, module.compiled))
     return module, False
 

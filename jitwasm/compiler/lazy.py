@@ -16,7 +16,6 @@ import ctypes
 import os
 import _thread  # threading's primitives, without importing threading (~2 ms at startup)
 
-from ..backend_x64.assembler import Assembler
 from ..backend_x64.trampolines import (LAZY_CALLBACK_PROTOTYPE, LAZY_THUNK_SIZE, lazy_resolve_offset,
                                        lazy_thunks, thread_state)
 from ..binary.module import ModuleInfo
@@ -69,8 +68,7 @@ class LazyCompiledModule:
             code = self.codes[index]
             if code is None:
                 ctx = self.context
-                ctx.a = Assembler()
-                ctx.trap_sites, ctx.call_sites, ctx.frame_sizes = {}, {}, {}
+                ctx.restart()
                 label = ctx.a.new_label()
                 FunctionCompiler(ctx).compile(self.num_imported_funcs + index,
                                               self.info.codes[index], label)

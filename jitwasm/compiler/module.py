@@ -1,7 +1,8 @@
 """compile_module: every defined function of a validated module into one executable blob.
 
 All bodies share one Assembler, so calls between them are direct `call rel32` and the constant
-pool is shared; each function starts 16-byte aligned. The trap sites recorded while compiling
+pool is shared; each function starts 16-byte aligned. A large module is compiled by several
+processes, each a range of bodies, and their code is joined into that one Assembler (parallel.py). The trap sites recorded while compiling
 (memory accesses, explicit trap stubs) are registered with the CodeMemory, which is how the
 signal handler and backtraces find them; the call sites (return addresses) and each function's
 frame size let a backtrace walk from the trapping frame through its callers.
@@ -9,6 +10,7 @@ frame size let a backtrace walk from the trapping frame through its callers.
 
 from ..backend_x64.abi import signature_layout
 from ..backend_x64.assembler import Assembler
+from ..backend_x64.operands import Label
 from ..binary import opcodes as op
 from ..binary.module import ModuleInfo
 from ..binary.types import I32, I64
@@ -17,6 +19,7 @@ from ..runtime.code_memory import CodeMemory
 from ..runtime.compiled import CompiledModule  # re-exported: its old home
 from .codegen import FunctionCompiler
 from .options import DEFAULT_OPTIONS, CompileOptions
+from .parallel import body_sizes, compile_parallel, worker_count
 
 _CONST_INITS = (op.I32_CONST, op.I64_CONST, op.F32_CONST, op.F64_CONST, op.REF_NULL)
 _WIDTH_MASK = {I32: 0xFFFFFFFF, I64: 0xFFFFFFFFFFFFFFFF}
@@ -33,6 +36,8 @@ class ModuleContext:
         self.types = info.types
         self.func_types = info.func_types
         self.num_imported_funcs = info.num_imported_funcs
+        self.info = info
+        self.codes = info.codes
         self.func_labels = [self.a.new_label() for _ in info.codes]
         self.table_elem_types = [t.elem_type for t in info.table_types]
         self.globals = self._globals(info)
@@ -43,6 +48,18 @@ class ModuleContext:
         self.trap_sites = {}
         self.call_sites = {}    # return-address offset -> (function index, Wasm offset)
         self.frame_sizes = {}   # function index -> bytes from its body's rsp to its return address
+
+    def restart(self) -> None:
+        """A fresh Assembler, function labels and site tables: for compiling part of the module
+        apart (lazily one function, or a chunk of a parallel compile)."""
+        self.a = Assembler()
+        if self.func_labels is not None:  # None: lazy code calls through vmctx.funcs
+            self.func_labels = [Label() for _ in self.codes]
+        self.trap_sites, self.call_sites, self.frame_sizes = {}, {}, {}
+
+    def sibling(self) -> "ModuleContext":
+        """Another context for the same module and options."""
+        return ModuleContext(self.info, self.options)
 
     @staticmethod
     def _globals(info: ModuleInfo) -> list:
@@ -61,23 +78,30 @@ class ModuleContext:
 
 def compile_module(info: ModuleInfo, *, options: CompileOptions = DEFAULT_OPTIONS,
                    explicit_bounds: bool = False, name: str = "",
-                   progress=None) -> CompiledModule:
+                   progress=None, workers: int | None = None) -> CompiledModule:
     """Compile every defined function of `info` (which must be validated).
 
     `options`: what the code contains besides the Wasm semantics (fuel/epoch checks, ...).
     `progress`: called with the number of functions compiled so far (jitwasm/progress.py).
     `explicit_bounds` (also an option): check every memory access against the memory's length
-    instead of relying on the guard region (for memories whose 8 GiB reservation failed)."""
+    instead of relying on the guard region (for memories whose 8 GiB reservation failed).
+    `workers`: processes to compile with (None: as many as pay off, parallel.worker_count; 1:
+    this process alone). The code is the same either way."""
     if explicit_bounds:
         options = options._replace(explicit_bounds=True)
     explicit_bounds = options.explicit_bounds
     ctx = ModuleContext(info, options)
-    compiler = FunctionCompiler(ctx)
+    if workers is None:
+        workers = worker_count(sum(body_sizes(info.codes)))
     first = info.num_imported_funcs
-    for i, body in enumerate(info.codes):
-        compiler.compile(first + i, body, ctx.func_labels[i])
-        if progress is not None:
-            progress(i + 1)
+    if workers > 1 and len(info.codes) > 1:
+        compile_parallel(ctx, FunctionCompiler, workers, progress)
+    else:
+        compiler = FunctionCompiler(ctx)
+        for i, body in enumerate(info.codes):
+            compiler.compile(first + i, body, ctx.func_labels[i])
+            if progress is not None:
+                progress(i + 1)
     code = ctx.a.finish()
     memory = CodeMemory(code, trap_sites=ctx.trap_sites, call_sites=ctx.call_sites,
                         frame_sizes=ctx.frame_sizes, module=info, name=name or "wasm module")

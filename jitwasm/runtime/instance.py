@@ -40,9 +40,10 @@ _NUMERIC_CONSTS = {op.I32_CONST: 0xFFFFFFFF, op.I64_CONST: _MASK64, op.F32_CONST
                    op.F64_CONST: _MASK64, op.V128_CONST: (1 << 128) - 1}
 
 
-def compile_functions(info: ModuleInfo, options=None):
+def compile_functions(info: ModuleInfo, options=None, workers=None):
     """The compiler's output for `info`, or None for a module without function bodies.
-    `options`: a compiler.options.CompileOptions (None: the defaults)."""
+    `options`: a compiler.options.CompileOptions (None: the defaults); `workers`: processes
+    for an eager compile (None: as many as pay off, compiler/parallel.py)."""
     if not info.codes:
         return None
     from ..compiler import compile_module
@@ -59,7 +60,7 @@ def compile_functions(info: ModuleInfo, options=None):
 
     bar = compile_progress(len(info.codes))  # None unless stderr is a terminal
     try:
-        return compile_module(info, options=options, progress=bar)
+        return compile_module(info, options=options, progress=bar, workers=workers)
     finally:
         if bar is not None:
             bar.close()
@@ -69,29 +70,30 @@ class Module:
     """A decoded, validated and compiled module; instantiate it any number of times.
 
     `options` (a compiler CompileOptions; None: the defaults) say how the baseline compiler
-    compiles it; `compile` instead maps ModuleInfo to an object with `func_address(i)` for
-    each defined function i (and keeps the code alive).
+    compiles it, with `workers` processes (None: as many as pay off; 1: no parallel compile);
+    `compile` instead maps ModuleInfo to an object with `func_address(i)` for each defined
+    function i (and keeps the code alive).
     """
 
-    __slots__ = ("info", "facts", "compiled", "options", "_bounded", "__weakref__")
+    __slots__ = ("info", "facts", "compiled", "options", "workers", "_bounded", "__weakref__")
 
-    def __init__(self, wasm: bytes, compile=None, options=None):
+    def __init__(self, wasm: bytes, compile=None, options=None, workers=None):
         from ..binary import decode_module
         from ..validation import validate_module
 
         self.info = decode_module(bytes(wasm))
         self.facts = validate_module(self.info)
-        self.options = options
+        self.options, self.workers = options, workers
         self._bounded = None
         self.compiled = (compile(self.info) if compile is not None
-                         else compile_functions(self.info, options))
+                         else compile_functions(self.info, options, workers))
 
     @classmethod
     def from_compiled(cls, info: ModuleInfo, compiled, options=None) -> "Module":
         """A module whose code was compiled earlier (the code cache): not validated again."""
         module = cls.__new__(cls)
         module.info, module.facts, module.compiled = info, None, compiled
-        module.options, module._bounded = options, None
+        module.options, module.workers, module._bounded = options, None, None
         return module
 
     def code_for(self, memories):
@@ -108,7 +110,8 @@ class Module:
 
                 options = self.options or default_options()
                 self._bounded = compile_functions(self.info,
-                                                  options._replace(explicit_bounds=True))
+                                                  options._replace(explicit_bounds=True),
+                                                  self.workers)
             return self._bounded
 
     @property
