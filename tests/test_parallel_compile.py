@@ -131,34 +131,29 @@ def test_parallel_compiled_kernel_runs(kernel):
         assert run(store, int(n)) == checksum
 
 
-def test_a_failing_worker_is_replaced_by_this_process(monkeypatch):
+def _fail_by_exception():
+    raise RuntimeError("worker failure")
+
+
+def _fail_by_signal():
+    os.kill(os.getpid(), 9)
+
+
+@pytest.mark.parametrize("failure", [_fail_by_exception, _fail_by_signal],
+                         ids=["exception", "signal"])
+def test_a_failing_worker_is_replaced_by_this_process(monkeypatch, failure):
     info = decoded(ROOT / "bench" / "kernels" / "interp.wasm")
     expected = compiled_parts(info, workers=1)
     parent = os.getpid()
     real = parallel.compile_fragment
 
-    def failing_in_children(*args):
+    def failing_in_workers(*args):
         if os.getpid() != parent:
-            raise RuntimeError("worker failure")
+            failure()
         return real(*args)
 
-    monkeypatch.setattr(parallel, "compile_fragment", failing_in_children)
+    monkeypatch.setattr(parallel, "compile_fragment", failing_in_workers)
     assert compiled_parts(info, workers=3) == expected
-
-
-def test_a_killed_worker_is_replaced_by_this_process(monkeypatch):
-    info = decoded(ROOT / "bench" / "kernels" / "interp.wasm")
-    expected = compiled_parts(info, workers=1)
-    parent = os.getpid()
-    real = parallel.compile_fragment
-
-    def killed_in_children(*args):
-        if os.getpid() != parent:
-            os.kill(os.getpid(), 9)
-        return real(*args)
-
-    monkeypatch.setattr(parallel, "compile_fragment", killed_in_children)
-    assert compiled_parts(info, workers=2) == expected
 
 
 def test_an_interrupted_compile_leaves_no_worker_behind(monkeypatch):

@@ -34,7 +34,7 @@ MAX_WORKERS = 8
 CHUNKS_PER_WORKER = 4
 _HEADER = 8             # the payload's length, before the marshalled fragments
 _STATUS_TOO_BIG = 3
-_make_site = TrapSite._make
+_new_tuple = tuple.__new__  # TrapSite(*site) without the namedtuple's Python-level __new__
 
 
 def available_cpus() -> int:
@@ -114,7 +114,8 @@ def merge_fragment(ctx, lo: int, fragment: tuple) -> None:
         a.bind_at(labels[lo + i], base + pos)
     a.add_refs(base, [(labels[i], fixups) for i, fixups in label_refs])
     a.add_refs(base, [(a.pool_label(key), fixups) for key, fixups in pool_refs])
-    ctx.trap_sites.update(zip([base + offset for offset in trap_offsets], map(_make_site, traps)))
+    ctx.trap_sites.update(zip([base + offset for offset in trap_offsets],
+                              [_new_tuple(TrapSite, site) for site in traps]))
     ctx.call_sites.update((base + offset, site) for offset, site in calls)
     ctx.frame_sizes.update(frames)
 
