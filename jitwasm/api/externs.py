@@ -55,9 +55,9 @@ class Memory:
     def __init__(self, store, ty: MemoryType):
         if not isinstance(ty, MemoryType):
             raise TypeError("expected a MemoryType")
-        rt_store(store)
+        limiter = rt_store(store).limiter
         try:
-            self._memory = LinearMemory(ty._type)
+            self._memory = LinearMemory(ty._type, limiter)
         except (MemoryError, OSError) as e:
             raise WasmtimeError(f"failed to create memory: {e}") from None
 
@@ -128,9 +128,10 @@ class Table:
     def __init__(self, store, ty: TableType, init: object):
         if not isinstance(ty, TableType):
             raise TypeError("expected a TableType")
-        raw = to_raw(rt_store(store), ty._type.elem_type, init)
+        rt = rt_store(store)
+        raw = to_raw(rt, ty._type.elem_type, init)
         try:
-            self._table = RtTable(ty._type, raw)
+            self._table = RtTable(ty._type, raw, rt.limiter)
         except MemoryError as e:
             raise WasmtimeError(str(e)) from None
 

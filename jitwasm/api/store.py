@@ -63,8 +63,13 @@ class Store(Managed):
 
     def set_limits(self, memory_size: int = -1, table_elements: int = -1, instances: int = -1,
                    tables: int = -1, memories: int = -1) -> None:
-        if max(memory_size, table_elements, instances, tables, memories) >= 0:
-            raise WasmtimeError("Store.set_limits is not supported yet by jitwasm")
+        """Cap each memory's size in bytes and each table's in elements (growing past fails,
+        creating one larger fails), and the instances, memories and tables the store's
+        instances create (default 10000 each once limits are set); -1: the default."""
+        for value in (memory_size, table_elements, instances, tables, memories):
+            if not isinstance(value, int):
+                raise TypeError("expected an int")
+        self._store.limiter.set(memory_size, table_elements, instances, tables, memories)
 
     # -- WASI -------------------------------------------------------------------------------------
 

@@ -154,7 +154,9 @@ class Instance:
         self.func_refs_address = ctypes.addressof(refs)
         for f, func in enumerate(imported_funcs):
             ctypes.memmove(ctypes.addressof(refs[f]), func.ref_address, FUNCREF_SIZE)
-        self.memories += [LinearMemory(t) for t in info.memories]
+        limiter = store.limiter
+        limiter.admit_instance(len(info.memories), len(info.tables))
+        self.memories += [LinearMemory(t, limiter) for t in info.memories]
         compiled = module.code_for(self.memories)
         first = len(imported_funcs)
         type_ids = self._type_ids
@@ -164,7 +166,7 @@ class Instance:
             refs[first + i] = FuncRef(code, type_ids[type_index], ctypes.addressof(vm))
 
         # Tables, globals (the memories came first: they decide which code runs).
-        self.tables += [Table(t) for t in info.tables]
+        self.tables += [Table(t, limiter=limiter) for t in info.tables]
         for g in info.globals:
             self.globals.append(Global(g.type, self.evaluate(g.init)))
         self._memory_descs = (_U64 * max(len(self.memories), 1))(

@@ -19,13 +19,17 @@ OUT_OF_BOUNDS = "out of bounds memory access"
 
 
 class LinearMemory:
-    """A linear memory of `type`, growable up to its declared maximum (at most 4 GiB)."""
+    """A linear memory of `type`, growable up to its declared maximum (at most 4 GiB) and what
+    its store's `limiter` (a ResourceLimiter, or None) allows."""
 
-    __slots__ = ("type", "reservation", "desc", "desc_address", "base", "_users", "_view",
-                 "__weakref__")
+    __slots__ = ("type", "reservation", "desc", "desc_address", "base", "limiter", "_users",
+                 "_view", "__weakref__")
 
-    def __init__(self, type_: MemoryType):
+    def __init__(self, type_: MemoryType, limiter=None):
         limits = type_.limits
+        if limiter is not None:
+            limiter.check_new_memory(limits.min)
+        self.limiter = limiter
         self.type = type_
         self.reservation = MemoryReservation(limits.min, limits.max)
         self.base = self.reservation.base
@@ -60,6 +64,9 @@ class LinearMemory:
     def grow(self, delta: int) -> int:
         """Add `delta` pages; return the old size in pages, or -1 (unchanged) on failure."""
         if delta < 0 or delta > MAX_PAGES_32:
+            return -1
+        limiter = self.limiter
+        if limiter is not None and not limiter.allows_memory_pages(self.reservation.pages + delta):
             return -1
         old = self.reservation.grow(delta)
         if old >= 0 and delta:

@@ -16,6 +16,7 @@ import ctypes
 from ..runtime.vmctx import FUNCREF_SIZE, StoreLimits
 from .externref import ExternRefTable
 from .functions import Function
+from .limits import ResourceLimiter
 
 
 _MAX_FUEL = (1 << 63) - 1
@@ -24,7 +25,8 @@ _MAX_EPOCH = (1 << 64) - 1
 
 class Store:
     __slots__ = ("externrefs", "instances", "data", "embedder", "epoch_counter", "limits",
-                 "limits_address", "_functions", "_range_starts", "_ranges", "__weakref__")
+                 "limits_address", "limiter", "_functions", "_range_starts", "_ranges",
+                 "__weakref__")
 
     def __init__(self, data=None, epoch_counter: ctypes.c_uint64 | None = None):
         self.externrefs = ExternRefTable()
@@ -34,6 +36,7 @@ class Store:
         self.epoch_counter = ctypes.c_uint64() if epoch_counter is None else epoch_counter
         self.limits = StoreLimits(0, 0, ctypes.addressof(self.epoch_counter))
         self.limits_address = ctypes.addressof(self.limits)
+        self.limiter = ResourceLimiter()  # Store.set_limits; its memories and tables keep it
         self._functions: dict = {}  # host FuncRef record address -> Function
         self._range_starts: list = []  # sorted func_refs array addresses
         self._ranges: list = []  # parallel: (end, instance)

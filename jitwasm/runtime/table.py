@@ -19,11 +19,15 @@ _ELEMENT = ctypes.c_uint64
 
 
 class Table:
-    """A growable table of `type.elem_type` values, up to the declared maximum."""
+    """A growable table of `type.elem_type` values, up to the declared maximum and what its
+    store's `limiter` (a ResourceLimiter, or None) allows."""
 
-    __slots__ = ("type", "desc", "desc_address", "maximum", "_array", "_capacity")
+    __slots__ = ("type", "desc", "desc_address", "maximum", "limiter", "_array", "_capacity")
 
-    def __init__(self, type_: TableType, init: int = 0):
+    def __init__(self, type_: TableType, init: int = 0, limiter=None):
+        if limiter is not None:
+            limiter.check_new_table(type_.limits.min)
+        self.limiter = limiter
         self.type = type_
         limit = type_.limits.max
         self.maximum = MAX_ELEMENTS if limit is None else min(limit, MAX_ELEMENTS)
@@ -80,6 +84,8 @@ class Table:
         old = self.desc.length
         new = old + delta
         if delta < 0 or new > self.maximum:
+            return -1
+        if self.limiter is not None and not self.limiter.allows_table_elements(new):
             return -1
         if new > self._capacity:
             self._reallocate(min(max(new, 2 * self._capacity), self.maximum))
