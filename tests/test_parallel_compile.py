@@ -25,7 +25,8 @@ def decoded(path: Path):
 
 
 LOCAL_MODULES = [path for path in sorted((ROOT / "tests" / "wasi_programs").glob("*.wasm")) +
-                 sorted((ROOT / "bench" / "kernels").glob("*.wasm"))
+                 sorted((ROOT / "bench" / "kernels").glob("*.wasm")) +
+                 sorted((ROOT / "bench" / "large").glob("*.wasm"))
                  if len(decoded(path).codes) >= 3]  # something to split
 
 
