@@ -133,7 +133,8 @@ def wast(paths, json_path, skip_list, jobs, verbose):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write the compiled module (Module.deserialize_file reads it).")
 def compile_command(file, output):
-    """Compile FILE (.wasm, or .wat with wasm-tools) ahead of time into a code cache entry."""
+    """Compile FILE (.wasm, or .wat with wasm-tools) ahead of time into a code cache entry
+    (run it with `jitwasm run --allow-precompiled OUTPUT`)."""
     from .api import Engine, Module
     from .errors import WasmError
 

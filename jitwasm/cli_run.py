@@ -55,6 +55,14 @@ RUN_OPTIONS = (
      "Trap once the program has used N units of fuel (wasmtime's accounting)."),
     ("--timeout", "timeout", VALUE, "SECONDS",
      "Interrupt the program (a trap) after SECONDS of wall time."),
+    ("--max-memory-size", "max_memory_size", VALUE, "BYTES",
+     "Let no linear memory grow past BYTES (memory.grow returns -1; wasmtime's "
+     "-W max-memory-size)."),
+    ("--max-table-elements", "max_table_elements", VALUE, "N",
+     "Let no table grow past N elements (table.grow returns -1)."),
+    ("--allow-precompiled", "allow_precompiled", FLAG, None,
+     "Accept FILE compiled ahead of time by `jitwasm compile` (checked, not validated "
+     "again)."),
     ("--compile", "compile_mode", (DEFAULT_COMPILE, "eager"), None,
      "Compile functions at their first call, or all before running."),
     ("--no-cache", "no_cache", FLAG, None,
@@ -156,8 +164,13 @@ def build_env(specs, inherit: bool) -> dict:
     return env
 
 
+_LIMIT_UNITS = {"--fuel": "units", "--timeout": "seconds", "--max-memory-size": "bytes",
+                "--max-table-elements": "elements"}
+
+
 def parse_limit(option: str, text, kind):
-    """A --fuel (int) or --timeout (float) value: None when not given, else a number >= 0."""
+    """A --fuel, --max-* (int) or --timeout (float) value: None when not given, else a number
+    >= 0."""
     if text is None:
         return None
     try:
@@ -165,8 +178,8 @@ def parse_limit(option: str, text, kind):
     except ValueError:
         value = -1
     if not value >= 0:                     # NaN included
-        raise RunError(f"{option} {text!r}: expected a non-negative number"
-                       + (" of units" if kind is int else " of seconds"))
+        raise RunError(f"{option} {text!r}: expected a non-negative number of "
+                       f"{_LIMIT_UNITS[option]}")
     return value
 
 
@@ -254,15 +267,26 @@ def format_trap(trap) -> str:
 
 # ---- running ------------------------------------------------------------------------------------
 
-def _load(api, engine, path: Path, lazy: bool = False, cache=None):
-    """The Module of a .wasm or .wat file; RunError with the reason if it is not valid.
-    `lazy`: compile functions at their first call; `cache`: a CodeCache to load from/store to."""
+def _load(api, engine, path: Path, lazy: bool = False, cache=None,
+          allow_precompiled: bool = False):
+    """The Module of a .wasm or .wat file, or of `jitwasm compile`'s output when
+    `allow_precompiled`; RunError with the reason if it is not valid. `lazy`: compile functions
+    at their first call; `cache`: a CodeCache to load from/store to."""
+    from .cache.entry import MAGIC_PREFIX
     from .cache.modules import load_module
-    from .errors import DecodeError, ValidationError
+    from .errors import DecodeError, ValidationError, WasmtimeError
     try:
         wasm = read_module(path)
     except InvalidModuleFile as e:
         raise RunError(str(e)) from None
+    if wasm.startswith(MAGIC_PREFIX):
+        if not allow_precompiled:
+            raise RunError(f"{path}: a precompiled module (`jitwasm compile`): running one "
+                           "requires --allow-precompiled")
+        try:
+            return api.Module.deserialize(engine, wasm)
+        except WasmtimeError as e:
+            raise RunError(f"{path}: {e}") from None
     try:
         options = engine.compile_options._replace(lazy=lazy)
         return api.Module._wrap(engine, load_module(wasm, options, cache))
@@ -270,14 +294,18 @@ def _load(api, engine, path: Path, lazy: bool = False, cache=None):
         raise RunError(f"{path}: {e}") from None
 
 
-def _limited_store(api, fuel, timeout):
+def _limited_store(api, fuel, timeout, memory_size=None, table_elements=None):
     """A Store whose engine compiles the checks the limits need: fuel (wasmtime's accounting,
     trap "all fuel consumed by WebAssembly") and a wall-clock timeout (epoch interruption: a
-    daemon thread advances the epoch once, trap "interrupt")."""
+    daemon thread advances the epoch once, trap "interrupt"); growth limits (Store.set_limits)
+    when `memory_size` (bytes) or `table_elements` is given."""
     config = api.Config()
     config.consume_fuel = fuel is not None
     config.epoch_interruption = timeout is not None
     store = api.Store(api.Engine(config))
+    if memory_size is not None or table_elements is not None:
+        store.set_limits(memory_size=-1 if memory_size is None else memory_size,
+                         table_elements=-1 if table_elements is None else table_elements)
     if fuel is not None:
         store.set_fuel(fuel)
     if timeout is not None:
@@ -328,10 +356,12 @@ def _run_entry(api, exports, store, invoke, args) -> list:
 
 
 def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=None,
-             preloads=(), argv0=None, lazy=False, cache=None, fuel=None, timeout=None) -> int:
+             preloads=(), argv0=None, lazy=False, cache=None, fuel=None, timeout=None,
+             max_memory_size=None, max_table_elements=None, allow_precompiled=False) -> int:
     """Run the module at `path` with inherited stdio; return the process exit status.
-    `lazy`, `cache` (a CodeCache or None): how modules are compiled or loaded (see _load);
-    `fuel`, `timeout` (the command line's texts, or None): limits, see _limited_store."""
+    `lazy`, `cache` (a CodeCache or None), `allow_precompiled`: how modules are compiled or
+    loaded (see _load); `fuel`, `timeout`, `max_memory_size`, `max_table_elements` (the command
+    line's texts, or None): limits, see _limited_store."""
     from . import api
     from .errors import LinkError, Trap, WasiExit, WasmError
     from .wasi import INHERIT, WasiConfig, WasiCtx
@@ -342,13 +372,16 @@ def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=No
         env = build_env(envs, inherit_env)
         preload_paths = [parse_preload(spec) for spec in preloads]
         store = _limited_store(api, parse_limit("--fuel", fuel, int),
-                               parse_limit("--timeout", timeout, float))
+                               parse_limit("--timeout", timeout, float),
+                               parse_limit("--max-memory-size", max_memory_size, int),
+                               parse_limit("--max-table-elements", max_table_elements, int))
         engine = store.engine
         linker = api.Linker(engine)
         config = WasiConfig(argv=[argv0 if argv0 is not None else str(path), *args], env=env,
                             preopens=preopens, stdin=INHERIT, stdout=INHERIT, stderr=INHERIT)
-        main_module = _load(api, engine, path, lazy, cache)
-        preloaded = [(name, _load(api, engine, p, lazy, cache)) for name, p in preload_paths]
+        main_module = _load(api, engine, path, lazy, cache, allow_precompiled)
+        preloaded = [(name, _load(api, engine, p, lazy, cache, allow_precompiled))
+                     for name, p in preload_paths]
         modules = [main_module, *(module for _, module in preloaded)]
         with WasiCtx(config) as ctx:
             define_wasi(linker, ctx, api, names=imported_wasi_names(modules))
@@ -398,4 +431,7 @@ def execute_run(params: dict) -> int:
     return run_file(params["file"], params["args"], params["dirs"], params["envs"],
                     params["inherit_env"], params["invoke"], params["preloads"],
                     params["argv0"], lazy=params["compile_mode"] == "lazy",
-                    cache=cache, fuel=params["fuel"], timeout=params["timeout"])
+                    cache=cache, fuel=params["fuel"], timeout=params["timeout"],
+                    max_memory_size=params["max_memory_size"],
+                    max_table_elements=params["max_table_elements"],
+                    allow_precompiled=params["allow_precompiled"])

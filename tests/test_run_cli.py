@@ -412,3 +412,42 @@ def test_ctrl_c_ends_a_program_stuck_in_a_wasm_loop(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+@needs_wasm_tools
+def test_growth_limits(tmp_path):
+    grower = wat(tmp_path, """(module (memory 1) (table 1 funcref)
+      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
+      (func (export "tgrow") (param i32) (result i32)
+        (table.grow (ref.null func) (local.get 0))))""")
+    proc = run_jitwasm("run", "--invoke", "grow", grower, "3")
+    assert (proc.returncode, proc.stdout) == (0, b"1\n"), proc.stderr
+    proc = run_jitwasm("run", "--max-memory-size", str(3 * 65536), "--invoke", "grow", grower, "3")
+    assert (proc.returncode, proc.stdout) == (0, b"-1\n"), proc.stderr
+    proc = run_jitwasm("run", "--max-memory-size", str(4 * 65536), "--invoke", "grow", grower, "3")
+    assert (proc.returncode, proc.stdout) == (0, b"1\n"), proc.stderr
+    proc = run_jitwasm("run", "--max-table-elements", "10", "--invoke", "tgrow", grower, "10")
+    assert (proc.returncode, proc.stdout) == (0, b"-1\n"), proc.stderr
+    proc = run_jitwasm("run", "--max-memory-size", "x", grower)
+    assert proc.returncode == 1
+    assert proc.stderr.decode().startswith(
+        "error: --max-memory-size 'x': expected a non-negative number of bytes")
+
+
+def test_precompiled_modules_run_only_when_allowed(tmp_path):
+    compiled = tmp_path / "hello.cwasm"
+    proc = run_jitwasm("compile", EXAMPLES / "hello.wasm", "-o", compiled)
+    assert proc.returncode == 0, proc.stderr
+    proc = run_jitwasm("run", "--allow-precompiled", compiled)
+    assert (proc.returncode, proc.stdout) == (0, b"Hello, world!\n"), proc.stderr
+    proc = run_jitwasm("run", compiled)
+    assert proc.returncode == 1 and proc.stdout == b""
+    assert "requires --allow-precompiled" in proc.stderr.decode()
+    # Compiled without fuel checks: refused rather than run unmetered.
+    proc = run_jitwasm("run", "--allow-precompiled", "--fuel", "1000", compiled)
+    assert proc.returncode == 1 and "other compile options" in proc.stderr.decode()
+    damaged = bytearray(compiled.read_bytes())
+    damaged[-40] ^= 1
+    compiled.write_bytes(bytes(damaged))
+    proc = run_jitwasm("run", "--allow-precompiled", compiled)
+    assert proc.returncode == 1 and "cannot deserialize" in proc.stderr.decode()

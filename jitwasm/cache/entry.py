@@ -15,7 +15,8 @@ from collections import namedtuple
 from ..runtime.traps import TrapSite
 from .digest import DIGEST_SIZE, digest
 
-MAGIC = b"\0jitwasm-code-2\0"            # the format's version is part of it
+MAGIC_PREFIX = b"\0jitwasm-code-"        # what every version of the format starts with
+MAGIC = MAGIC_PREFIX + b"2\0"             # the format's version is part of it
 _HEADER = struct.Struct("<16s64sIIIIII")  # magic, key, explicit_bounds, nimports, nfuncs,
 _DIGEST = DIGEST_SIZE                     # nsites, ncalls, code length; then wasm length below
 _WASM_LEN = struct.Struct("<Q")
