@@ -126,6 +126,8 @@ class Instance:
     def __init__(self, store, module: Module, externs=()):
         info = module.info
         externs = check_imports(info, externs)
+        limiter = store.limiter  # counts first: nothing of the instance exists yet
+        limiter.admit_instance(len(info.memories), len(info.tables))
         self.store = store
         self.module = module
         self.vmctx = vm = VMContext()
@@ -154,8 +156,6 @@ class Instance:
         self.func_refs_address = ctypes.addressof(refs)
         for f, func in enumerate(imported_funcs):
             ctypes.memmove(ctypes.addressof(refs[f]), func.ref_address, FUNCREF_SIZE)
-        limiter = store.limiter
-        limiter.admit_instance(len(info.memories), len(info.tables))
         self.memories += [LinearMemory(t, limiter) for t in info.memories]
         compiled = module.code_for(self.memories)
         first = len(imported_funcs)
