@@ -291,3 +291,33 @@ def test_memory_copy_chunk_paths(avx, monkeypatch):
             e.copy(d, s, n)
             model[d:d + n] = model[s:s + n]
             assert e.memory.read(14000, 12000) == bytes(model[14000:26000]), (n, delta)
+
+
+@pytest.mark.parametrize("build", ["copy", "fill"])
+def test_templated_bulk_memory_equals_direct_emission(build):
+    """memory.copy/fill are copied from a template built once, their jumps to the trap stub
+    re-pointed: the code equals what the sequence's builder emits in place, at any offset and
+    for each use (two uses here, each with its own trap label, bound after both)."""
+    from jitwasm.backend_x64 import masm
+    from jitwasm.backend_x64.assembler import Assembler
+    from jitwasm.backend_x64.regs import RAX
+
+    builder, args = ((masm._memory_copy, (RAX, 3, masm.HAS_AVX)) if build == "copy"
+                     else (masm._memory_fill, ()))
+
+    def emit_templated(a, label, *args):
+        masm.emit_templated(a, label, builder, *args)
+
+    codes = []
+    for emit in (builder, emit_templated):
+        a = Assembler()
+        labels = []
+        for pad in (3, 0):
+            a.nop(pad)
+            labels.append(a.new_label())
+            emit(a, labels[-1], *args)
+        for label in labels:
+            a.bind(label)
+            a.ud2()
+        codes.append(a.finish())
+    assert codes[0] == codes[1]

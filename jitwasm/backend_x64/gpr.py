@@ -87,6 +87,11 @@ _BR = BYTE_REX
 _ALU_RI8: list = [None] * 72
 
 
+# [size][op << 4 | reg]: the bytes of `op reg, imm32` (81 /op) before the immediate, built on
+# first use (None before).
+_ALU_RI32 = _size_table({32: [None] * 128, 64: [None] * 128})
+
+
 def _alu_ri8_row(size: int, op: int) -> tuple:
     row = []
     for reg in range(16):
@@ -97,11 +102,13 @@ def _alu_ri8_row(size: int, op: int) -> tuple:
     return row
 
 
-# Register-register forms, the commonest instructions, memoised by an int key (size, operands,
-# ALU op): the bytes `_op_r` emits for them, computed on first use.
-_MOV_RR: dict = {}
-_ALU_RR: dict = {}
-_TEST_RR: dict = {}
+# Register-register forms, the commonest instructions, memoised: [size]([ALU op])[reg << 4 | rm]
+# -> the bytes `_op_r` emits for them, computed on first use (None before). Small-int indices:
+# CPython allocates every int above 256, so a key packing size and op into one int costs more
+# than the extra subscripts.
+_MOV_RR = _size_table({size: [None] * 256 for size in (8, 16, 32, 64)})
+_ALU_RR = _size_table({size: tuple([None] * 256 for _ in range(8)) for size in (8, 16, 32, 64)})
+_TEST_RR = _size_table({size: [None] * 256 for size in (8, 16, 32, 64)})
 
 
 # [size][reg] -> {Mem: bytes} of mov loads and stores (see GprForms._memoised_op_m).
@@ -110,15 +117,17 @@ _MOV_MR_MEMO = _size_table({size: tuple({} for _ in range(16)) for size in (8, 1
 _MEMO_LIMIT = 1 << 12  # a memo is cleared when full: keys include heap displacements
 
 
-def _reg_reg(cache: dict, key: int, heads: tuple, reg: int, rm: int) -> bytes:
+def _reg_reg(row: list, key: int, heads: tuple, reg: int, rm: int) -> bytes:
     e = Encoder()
     e._op_r(heads, reg, rm, _BR[reg] | _BR[rm])
-    code = cache[key] = bytes(e.buf)
+    code = row[key] = bytes(e.buf)
     return code
 
 
 def _imm(imm: int, size: int) -> bytes:
     """The immediate of a `size`-bit instruction (imm32 sign-extended for 64-bit)."""
+    if 0 <= imm < 0x80000000 and size >= 32:  # the commonest: the same bits either reading
+        return _pack_i32(imm)
     if size == 8:
         return pack_imm(imm, 1)
     imm = signed_imm(imm, size)
@@ -137,10 +146,11 @@ class GprForms(Encoder):
     # ---- moves ------------------------------------------------------------------------------
 
     def mov_rr(self, size: int, dst: int, src: int) -> None:
-        key = size << 8 | dst << 4 | src
-        code = _MOV_RR.get(key)
+        row = _MOV_RR[size]
+        key = dst << 4 | src
+        code = row[key]
         if code is None:
-            code = _reg_reg(_MOV_RR, key, _MOV_MR[size], src, dst)
+            code = _reg_reg(row, key, _MOV_MR[size], src, dst)
         self.buf += code
 
     def mov_rm(self, size: int, dst: int, mem) -> None:
@@ -215,7 +225,8 @@ class GprForms(Encoder):
             raise AssemblerError(f"operand size {size} not encodable for mov")
 
     def mov_mi(self, size: int, mem, imm: int) -> None:
-        data = _imm(imm, size)
+        # _imm's commonest case inlined (stores of constants: frame slots, globals, heap)
+        data = _pack_i32(imm) if 0 <= imm < 0x80000000 and size >= 32 else _imm(imm, size)
         self._op_m(_MOV_MI[size], 0, mem, len(data))
         self.buf += data
 
@@ -264,10 +275,11 @@ class GprForms(Encoder):
 
     def alu_rr(self, op: int, size: int, dst: int, src: int) -> None:
         """dst = dst <op> src (ALU_CMP only sets flags)."""
-        key = op << 16 | size << 8 | dst << 4 | src
-        code = _ALU_RR.get(key)
+        row = _ALU_RR[size][op]
+        key = dst << 4 | src
+        code = row[key]
         if code is None:
-            code = _reg_reg(_ALU_RR, key, _ALU_MR[op][size], src, dst)
+            code = _reg_reg(row, key, _ALU_MR[op][size], src, dst)
         self.buf += code
 
     def alu_rm(self, op: int, size: int, dst: int, mem) -> None:
@@ -292,7 +304,8 @@ class GprForms(Encoder):
             buf += row[dst]
             buf.append(imm)
             return
-        s = signed_imm(imm, size)
+        # signed_imm, skipped for the common non-negative imm32 (8-bit sizes returned above)
+        s = imm if 0 <= imm < 0x80000000 and size != 16 else signed_imm(imm, size)
         if -128 <= s <= 127:
             row = _ALU_RI8[size | op] or _alu_ri8_row(size, op)
             buf = self.buf
@@ -311,9 +324,17 @@ class GprForms(Encoder):
         (a prologue's frame size is only known after the body is compiled)."""
         if size < 32:
             raise AssemblerError("alu_ri32 needs a 32- or 64-bit operand")
-        self._op_r(_GRP1_I[size], op, dst)
-        pos = len(self.buf)
-        self.buf += _imm(imm, size)
+        row = _ALU_RI32[size]
+        key = op << 4 | dst
+        head = row[key]
+        if head is None:
+            e = Encoder()
+            e._op_r(_GRP1_I[size], op, dst)
+            head = row[key] = bytes(e.buf)
+        buf = self.buf
+        buf += head
+        pos = len(buf)
+        buf += _pack_i32(imm) if 0 <= imm < 0x80000000 else _imm(imm, size)  # as in mov_mi
         return pos
 
     def alu_mi(self, op: int, size: int, mem, imm: int) -> None:
@@ -321,7 +342,7 @@ class GprForms(Encoder):
             self._op_m(_GRP1_I[8], op, mem, 1)
             self.buf += pack_imm(imm, 1)
             return
-        s = signed_imm(imm, size)
+        s = imm if 0 <= imm < 0x80000000 and size != 16 else signed_imm(imm, size)  # as alu_ri
         if -128 <= s <= 127:
             self._op_m(_GRP1_I8[size], op, mem, 1)
             self.buf.append(s & 0xFF)
@@ -331,10 +352,11 @@ class GprForms(Encoder):
         self.buf += data
 
     def test_rr(self, size: int, a: int, b: int) -> None:
-        key = size << 8 | a << 4 | b
-        code = _TEST_RR.get(key)
+        row = _TEST_RR[size]
+        key = a << 4 | b
+        code = row[key]
         if code is None:
-            code = _reg_reg(_TEST_RR, key, _TEST_MR[size], b, a)
+            code = _reg_reg(row, key, _TEST_MR[size], b, a)
         self.buf += code
 
     def test_mr(self, size: int, mem, r: int) -> None:

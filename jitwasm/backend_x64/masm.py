@@ -83,6 +83,14 @@ def parallel_move(a: Assembler, moves: dict, xmm: bool) -> None:
     Moves whose destination no pending move still reads go first; a remaining cycle is broken by
     parking one destination's old value in the class's scratch register.
     """
+    if len(moves) == 1:  # the commonest case (a call with one register argument): no order
+        for d, s in moves.items():
+            if d != s:
+                if xmm:
+                    a.movaps_xx(d, s)
+                else:
+                    a.mov_rr(64, d, s)
+        return
     move = a.movaps_xx if xmm else (lambda d, s: a.mov_rr(64, d, s))
     scratch = XSCRATCH if xmm else SCRATCH
     pending = {d: s for d, s in moves.items() if d != s}
@@ -148,9 +156,10 @@ def _load_form(size, dst_size=None, extend=None):
     return lambda a, dst, mem: a.movzx_rm(32, size, dst, mem)  # 32-bit writes zero-extend
 
 
+# opcode -> size of the loads that are one plain `mov` (the compiler emits those directly)
+MOV_LOADS = {op.I32_LOAD: 32, op.I64_LOAD: 64, op.I64_LOAD32_U: 32}
 LOADS = {  # opcode -> emit(a, dst, mem); integer loads produce zero-extended registers
-    op.I32_LOAD: _load_form(32),
-    op.I64_LOAD: _load_form(64),
+    **{code: _load_form(size) for code, size in MOV_LOADS.items()},
     op.F32_LOAD: lambda a, dst, mem: a.movss_xm(dst, mem),
     op.F64_LOAD: lambda a, dst, mem: a.movsd_xm(dst, mem),
     op.I32_LOAD8_S: _load_form(8, 32, "s"),
@@ -162,7 +171,6 @@ LOADS = {  # opcode -> emit(a, dst, mem); integer loads produce zero-extended re
     op.I64_LOAD16_S: _load_form(16, 64, "s"),
     op.I64_LOAD16_U: _load_form(16, 64, "u"),
     op.I64_LOAD32_S: lambda a, dst, mem: a.movsxd_rm(dst, mem),
-    op.I64_LOAD32_U: _load_form(32),
 }
 
 # opcode -> access width in bits of an integer store (floats: see FLOAT_STORES)
@@ -196,14 +204,60 @@ def bulk_bounds_check(a: Assembler, starts: tuple, count: int, oob: Label) -> No
         a.jcc(CC_A, oob)
 
 
+_TEMPLATES: dict = {}  # (build, *args) -> emit_templated's copy of what build emits
+
+
+def _build_template(build, args: tuple) -> tuple:
+    """((bytes before a rel32 to the exit label, that field's origin), ...), trailing bytes:
+    `build(t, exit_label, *args)`'s code in a scratch assembler, cut at its exit jumps."""
+    t = Assembler()
+    exit_label = t.new_label()
+    build(t, exit_label, *args)
+    pieces = []
+    prev = 0
+    for field, origin in exit_label.fixups or ():  # in emission order
+        pieces.append((bytes(t.buf[prev:field]), origin))
+        prev = field + 4
+    return tuple(pieces), bytes(t.buf[prev:])
+
+
+def emit_templated(a: Assembler, exit_label: Label, build, *args) -> None:
+    """Emit `build(a, exit_label, *args)`, a sequence whose only outside reference is rel32
+    jumps to `exit_label` (an unbound trap stub): built once per (build, args) and copied with
+    those jumps re-pointed; the rest is position-independent (its own labels are relative).
+    For the long inline bulk-memory sequences (~60 instructions for memory.copy)."""
+    if exit_label.pos >= 0:  # bound: a jump might take the rel8 form; emit it in place
+        build(a, exit_label, *args)
+        return
+    key = (build, *args)
+    template = _TEMPLATES.get(key)
+    if template is None:
+        template = _TEMPLATES[key] = _build_template(build, args)
+    pieces, tail = template
+    start = len(a.buf)
+    for chunk, origin in pieces:
+        a.buf += chunk
+        a.emit_label_offset(exit_label, start + origin)
+    a.buf += tail
+
+
 def memory_fill(a: Assembler, oob: Label) -> None:
     """memory.fill of memory 0 with rdi = destination, al = byte, rcx = count (all clobbered)."""
+    emit_templated(a, oob, _memory_fill)
+
+
+def _memory_fill(a: Assembler, oob: Label) -> None:
     bulk_bounds_check(a, (RDI,), RCX, oob)
     a.alu_rr(ALU_ADD, 64, RDI, MEMORY_BASE_REG)
     a.rep_stosb()
 
 
 def memory_copy(a: Assembler, oob: Label, tmp: int, xtmp: int) -> None:
+    """See _memory_copy (emitted from a template, one per registers and HAS_AVX)."""
+    emit_templated(a, oob, _memory_copy, tmp, xtmp, HAS_AVX)
+
+
+def _memory_copy(a: Assembler, oob: Label, tmp: int, xtmp: int, avx: bool) -> None:
     """memory.copy within memory 0 with rdi = destination, rsi = source, rcx = count (all
     clobbered, as are `tmp` (a GPR), `xtmp` (an XMM, upper half included), SCRATCH and
     XSCRATCH).
@@ -211,7 +265,8 @@ def memory_copy(a: Assembler, oob: Label, tmp: int, xtmp: int) -> None:
     Like a libc memmove: up to two chunks (16 bytes, 32 with AVX) are copied by loading the
     first and the last 1/2/4/8/16/32 bytes before storing both (overlap-safe); longer copies move
     chunks forwards (or backwards when the destination overlaps the source from above) with the
-    opposite end preloaded; long disjoint copies use rep movsb.
+    opposite end preloaded; long disjoint copies use rep movsb. `avx`: 32-byte chunks (HAS_AVX,
+    a parameter so that each setting gets its own template).
     """
     bulk_bounds_check(a, (RDI, RSI), RCX, oob)
     a.alu_rr(ALU_ADD, 64, RDI, MEMORY_BASE_REG)
@@ -237,7 +292,7 @@ def memory_copy(a: Assembler, oob: Label, tmp: int, xtmp: int) -> None:
     a.mov_mr(8, Mem(RDI, None, 1, 0), SCRATCH)
     a.jmp(done)
     a.bind(over16)
-    chunks = (_CHUNK_SSE, _CHUNK_AVX) if HAS_AVX else (_CHUNK_SSE,)
+    chunks = (_CHUNK_SSE, _CHUNK_AVX) if avx else (_CHUNK_SSE,)
     for chunk_size, load, store in chunks:  # n in (chunk_size, 2 * chunk_size]
         larger = a.new_label()
         a.alu_ri(ALU_CMP, 64, RCX, 2 * chunk_size)
@@ -460,6 +515,6 @@ __all__ = [
     "store_int_const", "copy_slot", "flags_to_reg",
     "flags_to_mem", "parallel_move", "load_vmctx_array_entry", "load_global_cell",
     "load_table_desc", "load_memory_desc", "load_type_id", "load_func_ref", "load_builtin_ref",
-    "LOADS", "INT_STORE_SIZES", "FLOAT_STORES", "ACCESS_BYTES", "divrem", "clz", "ctz",
+    "LOADS", "MOV_LOADS", "INT_STORE_SIZES", "FLOAT_STORES", "ACCESS_BYTES", "divrem", "clz", "ctz",
     "popcnt", "jump_table", "bulk_bounds_check", "memory_fill", "memory_copy",
 ]

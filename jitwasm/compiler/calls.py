@@ -35,6 +35,13 @@ _NON_ARG_GPRS = (RAX, RBX, R10, R12, RBP)
 # costly).
 _TABLE_LENGTH = Mem(SCRATCH, None, 1, 8)
 _TABLE_ELEMENTS = Mem(SCRATCH, None, 1, 0)
+# call_plan keys of builtins: below those of call_indirect's types (-1 - type index).
+_BUILTIN_KEYS = -(1 << 40)
+
+
+def _out_mem(offset: int) -> Mem:
+    """The outgoing-area operand of a stack argument or result."""
+    return new_mem((RSP, None, 1, offset))
 
 
 class CallOps:
@@ -42,36 +49,59 @@ class CallOps:
 
     __slots__ = ()
 
-    def out_mem(self, offset: int) -> Mem:
-        return Mem(RSP, None, 1, offset)
+    def call_plan(self, key: int, params: tuple, results: tuple) -> tuple:
+        """(arguments, results) of a call's signature: (location kind, register or offset,
+        outgoing-area operand or None) per parameter, (type, kind, where, operand or None) per
+        result. Memoised per callee (`key`: a function index, -1 - type index for call_indirect,
+        _BUILTIN_KEYS - index for builtins): the layout and its operands cost more than the rest
+        of a call."""
+        plan = self.call_plans.get(key)
+        if plan is None:
+            layout = signature_layout(params, results)
+            args = tuple((kind, where, _out_mem(where) if kind == LOC_STACK else None)
+                         for kind, where in layout.params)
+            outs = tuple((t, kind, where, _out_mem(where) if kind == LOC_STACK else None)
+                         for t, (kind, where) in zip(results, layout.results))
+            plan = self.call_plans[key] = (args, outs)
+        return plan
 
-    def prepare_call(self, params: tuple, results: tuple, leading: tuple = ()):
+    def prepare_call(self, args: tuple, leading: tuple = ()) -> None:
         """Spill, place the arguments (the `leading` constant i32s, then the top stack entries)
-        and pop them; returns the signature layout."""
-        layout = signature_layout(params, results)
+        where `args` (a call plan's) says, and pop them."""
         nlead = len(leading)
-        n = len(params) - nlead
-        self.spill_registers(n)
         kinds, vals, types = self.kinds, self.vals, self.types
-        base = len(kinds) - n - nlead  # the j-th argument is entry base + j (leading ones: none)
-        first = base + nlead
+        first = len(kinds) - len(args) + nlead  # the j-th argument is entry first - nlead + j
+        if self.reg_floor < first:  # spill_registers' own test, saving the call
+            self.spill_registers(len(args) - nlead)
         gmoves = {}
         xmoves = {}
         loads = []
-        for j, (where_kind, where) in enumerate(layout.params):
-            if j < nlead:
-                kind, val, t, i = K_CONST, leading[j], I32, -1
+        for j in range(nlead):  # constants: stored or loaded, never moved
+            _, where, out = args[j]
+            if out is not None:
+                self.store_entry(K_CONST, leading[j], I32, -1, out)
             else:
-                i = base + j
-                kind, val, t = kinds[i], vals[i], types[i]
-            if where_kind == LOC_STACK:
-                self.store_entry(kind, val, t, i, self.out_mem(where))
-                continue
-            reg = val if kind == K_REG else self.cached(val, t) if kind == K_LOCAL else -1
-            if reg >= 0:  # registers (cached locals included) move in parallel
-                (xmoves if where_kind == LOC_XMM else gmoves)[where] = reg
+                loads.append((where, K_CONST, leading[j], I32, -1))
+        cache, local_types = self.cache, self.local_types
+        i = first
+        for where_kind, where, out in args[nlead:] if nlead else args:
+            kind, val, t = kinds[i], vals[i], types[i]
+            if out is not None:
+                self.store_entry(kind, val, t, i, out)
             else:
-                loads.append((where, kind, val, t, i))
+                if kind == K_REG:
+                    reg = val
+                elif kind == K_LOCAL:  # cached(), inlined
+                    reg = cache[val]
+                    if reg >= 0 and local_types[val] != t:
+                        reg = -1
+                else:
+                    reg = -1
+                if reg >= 0:  # registers (cached locals included) move in parallel
+                    (xmoves if where_kind == LOC_XMM else gmoves)[where] = reg
+                else:
+                    loads.append((where, kind, val, t, i))
+            i += 1
         a = self.a
         if gmoves:
             parallel_move(a, gmoves, False)
@@ -81,21 +111,24 @@ class CallOps:
         for where, kind, val, t, i in loads:
             self.load(kind, val, t, i, where)
         self.truncate(first)
-        return layout
 
-    def push_results(self, results: tuple, layout) -> None:
+    def push_results(self, outs: tuple) -> None:
+        """Push a call's results (a call plan's): registers as they come back, stack results
+        copied to their own slots."""
         if self.gfree != ALL_GPRS or self.xfree != ALL_XMMS:
             raise AssertionError("register live across a call")
-        for t, (where_kind, where) in zip(results, layout.results):
-            if where_kind == LOC_GPR:
-                self.gfree &= ~GBIT[where]
-                self.push(K_REG, where, t)
-            elif where_kind == LOC_XMM:
-                self.xfree &= ~(1 << where)
-                self.push(K_REG, where, t)
+        for t, where_kind, where, out in outs:
+            if where_kind != LOC_STACK:
+                if where_kind == LOC_GPR:
+                    self.gfree &= ~GBIT[where]
+                else:
+                    self.xfree &= ~(1 << where)
+                self.kinds.append(K_REG)  # push, inlined
+                self.vals.append(where)
+                self.types.append(t)
             else:
                 copy = copy_v128 if t == V128 else masm.copy_slot
-                copy(self.a, self.slot(len(self.kinds)), self.out_mem(where))
+                copy(self.a, self.slot(len(self.kinds)), out)
                 self.push_stack(t)
 
     def op_call(self, pos):
@@ -105,8 +138,10 @@ class CallOps:
             pos += 1
         else:
             f, pos = read_u32(self.code, pos)
-        params, results = self.func_types[f]
-        layout = self.prepare_call(params, results)
+        plan = self.call_plans.get(f)  # call_plan's memo read inline: one call fewer per call
+        if plan is None:
+            plan = self.call_plan(f, *self.func_types[f])
+        self.prepare_call(plan[0])
         nimp = self.num_imported_funcs
         a = self.a
         if f >= nimp and self.func_labels is not None:
@@ -119,8 +154,8 @@ class CallOps:
         else:
             masm.load_func_ref(a, SCRATCH, f)
             returns_to = emit_funcref_call(a, SCRATCH, self.vmctx_mem)
-        self.record_call_site(returns_to, start)
-        self.push_results(results, layout)
+        self.call_sites[returns_to] = (self.func_index, start)  # record_call_site, inlined
+        self.push_results(plan[1])
         return pos
 
     def op_call_indirect(self, pos):
@@ -155,20 +190,22 @@ class CallOps:
         masm.load_type_id(a, SCRATCH, type_index)
         a.alu_rm(ALU_CMP, 64, SCRATCH, new_mem((ref, None, 1, FUNCREF_TYPE_ID)))
         a.jcc(CC_NE, self.trap_label(TRAP_INDIRECT_CALL_TYPE_MISMATCH, start))
-        layout = self.prepare_call(params, results)
+        args, outs = self.call_plan(-1 - type_index, params, results)
+        self.prepare_call(args)
         self.record_call_site(emit_funcref_call(a, ref, self.vmctx_mem), start)
         self.gfree |= GBIT[ref]
-        self.push_results(results, layout)
+        self.push_results(outs)
         return pos
 
     def call_builtin(self, index: int, leading: tuple, wasm_offset: int) -> None:
         """Call runtime builtin `index` with the constant i32 immediates `leading` followed by
         the remaining parameters from the stack, for the instruction at `wasm_offset`."""
         builtin = BUILTINS[index]
-        layout = self.prepare_call(builtin.params, builtin.results, leading)
+        args, outs = self.call_plan(_BUILTIN_KEYS - index, builtin.params, builtin.results)
+        self.prepare_call(args, leading)
         masm.load_builtin_ref(self.a, SCRATCH, index)
         self.record_call_site(emit_funcref_call(self.a, SCRATCH, self.vmctx_mem), wasm_offset)
-        self.push_results(builtin.results, layout)
+        self.push_results(outs)
 
 
 HANDLERS = {op.CALL: CallOps.op_call, op.CALL_INDIRECT: CallOps.op_call_indirect}

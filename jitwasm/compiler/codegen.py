@@ -29,14 +29,14 @@ from ..backend_x64.masm import SCRATCH, XSCRATCH, fits_simm32
 from ..backend_x64.regs import R14, RAX, RCX, RDI, RSP
 from ..binary import opcodes as op
 from ..binary.types import F32, V128
-from ..runtime.traps import TRAP_CALL_STACK_EXHAUSTED, TrapSite
+from ..runtime.traps import TRAP_CALL_STACK_EXHAUSTED
 from . import calls, control, floats, memory, numeric, simd, tables
 from .calls import CallOps
 from .control import FUNC, BodyDone, ControlOps, Frame
 from .decoding import read_u32
 from .floats import FloatOps
 from .interrupts import InterruptChecks
-from .memory import MemoryOps
+from .memory import MemoryOps, new_trap_site
 from .numeric import NumericOps
 from .simd import SimdOps, module_has_v128, slot_size
 from .tables import TableOps
@@ -45,10 +45,11 @@ from .values import (GBIT, INT_SIZE, IS_FLOAT, K_CONST, K_FLAGS, K_LOCAL, K_REG,
 
 _FRAME_PLACEHOLDER = Mem(RSP, None, 1, 0x7FFF0000)  # forces a disp32, patched to FRAME + extra
 _UNROLLED_ZEROING = 16  # locals zeroed by single stores; more take a `rep stosq`
+_GLOBAL_CELL = Mem(SCRATCH, None, 1, 0)  # a global's cell, its address in SCRATCH
 
 
 class VariableOps:
-    """local.get/set/tee, global.get/set, select."""
+    """local.get, global.get/set, select (local.set/tee: `_local_write`)."""
 
     __slots__ = ()
 
@@ -64,51 +65,11 @@ class VariableOps:
         self.local_refs[index] += 1
         return pos
 
-    def op_local_set(self, pos):
-        index = self.code[pos]
-        if index < 0x80:
-            pos += 1
-        else:
-            index, pos = read_u32(self.code, pos)
-        kind, val, t = self.pop()
-        if kind == K_LOCAL and val == index:
-            return pos
-        if self.local_refs[index]:
-            self.materialize_local(index)
-        self.write_local(index, kind, val, t, len(self.kinds))
-        return pos
-
-    def op_local_tee(self, pos):
-        index = self.code[pos]
-        if index < 0x80:
-            pos += 1
-        else:
-            index, pos = read_u32(self.code, pos)
-        kinds, vals = self.kinds, self.vals
-        if kinds[-1] == K_LOCAL and vals[-1] == index:
-            return pos
-        if self.local_refs[index]:
-            self.materialize_local(index)  # may spill: read the top entry afterwards
-        kind, val = kinds[-1], vals[-1]
-        if not self.write_local(index, kind, val, self.types[-1], len(kinds) - 1):
-            return pos  # a constant (or flags) stays as it is
-        if kind == K_LOCAL:
-            self.local_refs[val] -= 1
-        kinds[-1] = K_LOCAL  # the entry now reads the (cached) local
-        if self.floor == len(kinds):
-            self.floor -= 1
-        vals[-1] = index
-        self.local_refs[index] += 1
-        return pos
-
     def write_local(self, index: int, kind: int, val: int, t: int, depth: int) -> bool:
         """Store a value (a popped entry or the top one) into local `index` and cache it in a
         register when it is in one (a register entry gives its register to the cache) or can be
-        put in a free one (copies from locals and slots). Returns whether it is cached."""
-        if kind == K_REG and not IS_FLOAT[t]:  # the common case, store_entry's integer store
-            self.a.mov_mr(INT_SIZE[t], self.local_mems[index], val)
-            self.cache_local(index, val)
-            return True
+        put in a free one (copies from locals and slots). Returns whether it is cached. (An
+        integer register is handled by the local.set/tee handler itself.)"""
         if kind != K_REG and kind != K_CONST and kind != K_FLAGS \
                 and (self.xfree if IS_FLOAT[t] else self.gfree):
             reg = self.alloc(t)
@@ -135,7 +96,7 @@ class VariableOps:
 
     def _load_cell(self, t: int, reg: int) -> None:
         a = self.a
-        cell = Mem(SCRATCH, None, 1, 0)
+        cell = _GLOBAL_CELL
         if t == V128:
             a.movdqu_xm(reg, cell)
         elif IS_FLOAT[t]:
@@ -147,7 +108,7 @@ class VariableOps:
         index, pos = read_u32(self.code, pos)
         kind, val, t = self.pop()
         a = self.a
-        cell = Mem(SCRATCH, None, 1, 0)
+        cell = _GLOBAL_CELL
         size = 32 if MASK[t] == 0xFFFFFFFF else 64
         if kind == K_CONST and t != V128 and (size == 32 or fits_simm32(val)):
             masm.load_global_cell(a, SCRATCH, index)
@@ -172,8 +133,8 @@ class VariableOps:
 
     def op_select(self, pos):
         cc, cond = self.pop_condition()
-        bk, bv, t = self.pop()
-        ak, av, _ = self.pop()
+        t = self.types[-1]
+        bk, bv, ak, av = self.pop_pair()
         depth = len(self.kinds)
         if cc is None:  # constant condition
             if cond:
@@ -221,7 +182,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         "a", "code", "module_types", "func_types", "num_imported_funcs", "func_labels",
         "table_types", "globals", "out_size", "trap_sites", "call_sites", "frame_sizes",
         "explicit_bounds", "fuel", "epoch", "interrupts", "vmctx_mem", "v128_in_module",
-        "heap_mems",
+        "heap_mems", "call_plans",
         # per function (compile)
         "func_index", "local_types", "frame_fixups", "trap_stubs", "live_temps", "max_temps",
         "reachable", "done", "op_offset", "results", "layout", "ctrl", "fuel_costs",
@@ -249,7 +210,9 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         self.interrupts = self.fuel or self.epoch  # checks at entry and loop headers
         self.vmctx_mem = Mem(RSP, None, 1, module.out_size)
         self.v128_in_module = module_has_v128(module)
-        self.heap_mems = {}  # memory.mem_address's operands by (disp << 5 | index or 16)
+        # memory.mem_address's operands: [index register, or 16 for none][displacement]
+        self.heap_mems = [{} for _ in range(17)]
+        self.call_plans = {}  # calls.call_plan's results by callee
 
     # ---- per-function state -----------------------------------------------------------------
 
@@ -384,7 +347,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         return label
 
     def record_trap_site(self, native_offset: int, code: int, wasm_offset: int) -> None:
-        self.trap_sites[native_offset] = TrapSite(code, self.func_index, wasm_offset)
+        self.trap_sites[native_offset] = new_trap_site((code, self.func_index, wasm_offset))
 
     def record_call_site(self, returns_to: int, wasm_offset: int) -> None:
         """A call emitted for the Wasm instruction at `wasm_offset` returns to native offset
@@ -424,13 +387,72 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         raise AssertionError(f"illegal opcode 0x{self.code[pos - 1]:02x} after validation")
 
 
+def _local_write(tee: bool):
+    """The local.set (tee False) or local.tee handler: one body, so the commonest write (an
+    integer register stored and handed to the cache) is inlined once for both."""
+
+    def handler(self, pos):
+        index = self.code[pos]
+        if index < 0x80:
+            pos += 1
+        else:
+            index, pos = read_u32(self.code, pos)
+        kinds, vals = self.kinds, self.vals
+        if tee:  # the value stays on the stack
+            if kinds[-1] == K_LOCAL and vals[-1] == index:
+                return pos
+            if self.local_refs[index]:
+                self.materialize_local(index)  # may spill: read the top entry afterwards
+            depth = len(kinds) - 1
+            kind, val, t = kinds[depth], vals[depth], self.types[depth]
+        else:  # pop(), inlined
+            kind = kinds.pop()
+            val = vals.pop()
+            t = self.types.pop()
+            depth = len(kinds)
+            if self.reg_floor > depth:
+                self.reg_floor = depth
+                if self.floor > depth:
+                    self.floor = depth
+            if kind == K_LOCAL:
+                self.local_refs[val] -= 1
+                if val == index:
+                    return pos
+            if self.local_refs[index]:
+                self.materialize_local(index)
+        if kind == K_REG and not IS_FLOAT[t]:  # store_entry's integer store, cache_local
+            self.a.mov_mr(INT_SIZE[t], self.local_mems[index], val)
+            cache = self.cache
+            old = cache[index]
+            if old >= 0:  # uncache_gpr's register release (cache[index] is overwritten below)
+                bit = GBIT[old]
+                self.gcache &= ~bit
+                self.gfree |= bit
+            cache[index] = val
+            self.gcache |= GBIT[val]
+            self.cache_of_gpr[val] = index
+        elif not self.write_local(index, kind, val, t, depth):
+            return pos  # not cached (a constant or flags stays on the stack as it is)
+        if tee:  # the entry now reads the (cached) local
+            if kind == K_LOCAL:
+                self.local_refs[val] -= 1
+            kinds[-1] = K_LOCAL
+            if self.floor == len(kinds):
+                self.floor -= 1
+            vals[-1] = index
+            self.local_refs[index] += 1
+        return pos
+
+    return handler
+
+
 def _build_tables():
     handlers = [FunctionCompiler.op_illegal] * 256
     merged = {
         **control.HANDLERS, **numeric.HANDLERS, **floats.HANDLERS, **memory.HANDLERS,
         **calls.HANDLERS, **tables.HANDLERS,
-        op.LOCAL_GET: VariableOps.op_local_get, op.LOCAL_SET: VariableOps.op_local_set,
-        op.LOCAL_TEE: VariableOps.op_local_tee, op.GLOBAL_GET: VariableOps.op_global_get,
+        op.LOCAL_GET: VariableOps.op_local_get, op.LOCAL_SET: _local_write(False),
+        op.LOCAL_TEE: _local_write(True), op.GLOBAL_GET: VariableOps.op_global_get,
         op.GLOBAL_SET: VariableOps.op_global_set, op.SELECT: VariableOps.op_select,
         op.SELECT_T: VariableOps.op_select_t,
         0xFC: FunctionCompiler.op_prefix_fc, 0xFD: FunctionCompiler.op_prefix_fd,

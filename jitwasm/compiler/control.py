@@ -94,7 +94,7 @@ class ControlOps:
         if frame.kind == FUNC:
             self.emit_return()
             return
-        if not self.values_in_place(frame):
+        if frame.arity and not self.values_in_place(frame):
             self.move_to_merge_slots(frame)
         self.a.jmp(frame.label)
         frame.branched = True
@@ -192,16 +192,23 @@ class ControlOps:
         return pos
 
     def op_block(self, pos):
-        params, results, pos = block_type(self.code, pos, self.module_types)
-        self.spill_all()
-        frame = Frame(BLOCK, self.a.new_label(), len(self.kinds) - len(params), params, results)
-        self.ctrl.append(frame)
+        if self.code[pos] == 0x40:  # the commonest block type, [] -> []: no call
+            params = results = ()
+            pos += 1
+        else:
+            params, results, pos = block_type(self.code, pos, self.module_types)
+        kinds = self.kinds
+        if self.floor < len(kinds):  # spill_all's own test, saving the call
+            self.spill_all()
+        self.ctrl.append(Frame(BLOCK, self.a.new_label(), len(kinds) - len(params), params,
+                               results))
         return pos
 
     def op_loop(self, pos):
         header = pos  # after the opcode: the loop's key for fuel costs
         params, results, pos = block_type(self.code, pos, self.module_types)
-        self.spill_all()
+        if self.floor < len(self.kinds):  # spill_all's own test, saving the call
+            self.spill_all()
         self.uncache_all()  # the header is a merge point (back edges)
         label = self.a.new_label()
         self.a.bind(label)
@@ -247,18 +254,28 @@ class ControlOps:
         self.reachable = True
         return pos
 
-    def end_frame(self) -> bool:
-        """Close the innermost frame at its `end`; returns (and sets `self.reachable`) whether
-        the code after it is reachable. Closing the function frame emits the return and sets
-        `self.done`."""
-        self.reachable = reachable = self.close_frame(self.ctrl.pop())
-        return reachable
-
     def close_frame(self, frame: Frame) -> bool:
+        """Close `frame` (just popped) at its `end`; returns whether the code after it is
+        reachable, which the caller stores in `self.reachable` (op_end and skip_dead: one call
+        per `end`, the commonest instruction after local.get and i32.const). Closing the
+        function frame emits the return and sets `self.done`."""
         kind = frame.kind
-        if kind != LOOP and (kind != BLOCK or frame.branched):  # a merge point
-            self.uncache_all()
         reachable = self.reachable
+        if kind == BLOCK:  # the commonest frame, on its own path
+            if not frame.branched:  # no merge; its label has no references: nothing to bind
+                if not reachable:
+                    self.truncate(frame.base)
+                return reachable
+            if self.gcache or self.xcache:  # a merge point: uncache_all's test inlined
+                self.uncache_all()
+            if reachable and frame.arity and not self.values_in_place(frame):
+                self.move_to_merge_slots(frame)
+            self.a.bind(frame.label)
+            if frame.results or len(self.kinds) != frame.base:
+                self.reset_to_merge_state(frame)
+            return True
+        if kind != LOOP:  # a merge point
+            self.uncache_all()
         if kind == FUNC:
             if reachable:
                 self.emit_return()
@@ -267,11 +284,6 @@ class ControlOps:
             return False
         a = self.a
         if kind == LOOP:
-            if not reachable:
-                self.truncate(frame.base)
-            return reachable
-        if kind == BLOCK and not frame.branched:
-            a.bind(frame.label)  # never jumped to: values stay where they are
             if not reachable:
                 self.truncate(frame.base)
             return reachable
@@ -288,7 +300,7 @@ class ControlOps:
             reachable = True
         elif frame.branched:
             reachable = True
-        if frame.params and kind in (IF, ELSE):
+        if frame.params:  # an if's (else's) temporaries
             self.live_temps -= len(frame.params)
         a.bind(frame.label)
         if reachable:
@@ -298,7 +310,8 @@ class ControlOps:
         return reachable
 
     def op_end(self, pos):
-        if self.end_frame():
+        self.reachable = reachable = self.close_frame(self.ctrl.pop())
+        if reachable:
             return pos
         if self.done:
             raise BodyDone
@@ -320,6 +333,29 @@ class ControlOps:
         else:
             depth, pos = read_u32(self.code, pos)
         frame = self.ctrl[-1 - depth]
+        kinds = self.kinds
+        kind = kinds[-1]
+        if (kind == K_FLAGS or kind == K_REG) and not frame.arity and frame.kind != FUNC:
+            # The commonest shapes, a fused comparison or a register to a label without
+            # values: pop_condition and test_condition inlined, one jcc.
+            kinds.pop()
+            val = self.vals.pop()
+            self.types.pop()
+            n = len(kinds)
+            if self.reg_floor > n:
+                self.reg_floor = n
+                if self.floor > n:
+                    self.floor = n
+            a = self.a
+            if kind == K_REG:
+                a.test_rr(32, val, val)
+                self.gfree |= GBIT[val]
+                cc = CC_NE
+            else:
+                cc = val
+            a.jcc(cc, frame.label)
+            frame.branched = True
+            return pos
         cc, cond = self.pop_condition()
         if cc is None:
             if not cond:
@@ -399,7 +435,8 @@ class ControlOps:
                 if depth:
                     depth -= 1
                     continue
-                if self.end_frame():
+                self.reachable = reachable = self.close_frame(self.ctrl.pop())
+                if reachable:
                     return pos
                 if self.done:
                     raise BodyDone

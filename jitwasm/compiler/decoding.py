@@ -37,6 +37,9 @@ def read_memarg(code, pos: int):
     offset = code[pos]
     if offset < 0x80:
         return offset, pos + 1
+    high = code[pos + 1]
+    if high < 0x80:  # two bytes (offsets below 16 KiB: struct fields): no call
+        return offset & 0x7F | high << 7, pos + 2
     return read_u32(code, pos)
 
 

@@ -17,8 +17,8 @@ from functools import partial
 
 from ..backend_x64 import masm
 from ..backend_x64.assembler import ALU_ADD, ALU_CMP, SHR, Mem, new_mem
-from ..backend_x64.masm import (ACCESS_BYTES, FLOAT_STORES, INT_STORE_SIZES, LOADS, SCRATCH,
-                                XSCRATCH, fits_simm32)
+from ..backend_x64.masm import (ACCESS_BYTES, FLOAT_STORES, INT_STORE_SIZES, LOADS, MOV_LOADS,
+                                SCRATCH, XSCRATCH, fits_simm32)
 from ..backend_x64.regs import CC_A, R14, R15, RAX, RCX, RDI, RSI
 from ..binary import opcodes as op
 from ..binary.types import F32, I32
@@ -26,14 +26,14 @@ from ..runtime import builtins
 from ..runtime.traps import TRAP_MEMORY_OUT_OF_BOUNDS, TrapSite
 from ..runtime.vmctx import VMCTX_MEMORY_LENGTH
 from .decoding import read_memarg, read_u32
-from .values import GBIT, IS_FLOAT, K_CONST, K_LOCAL, K_REG, K_STACK
+from .values import GBIT, IS_FLOAT, K_CONST, K_LOCAL, K_REG, K_STACK, LOWEST_GPR, WITHOUT_LOWEST
 
 _DISP_LIMIT = 0x80000000
 _COPY_REGS = (RDI, RSI, RCX)  # memory.copy d s n: rep movsb's operands
 _FILL_REGS = (RDI, RAX, RCX)  # memory.fill d val n: rep stosb's operands
 _COPY_MASK = GBIT[RDI] | GBIT[RSI] | GBIT[RCX]
 _FILL_MASK = GBIT[RDI] | GBIT[RAX] | GBIT[RCX]
-_trap_site = partial(tuple.__new__, TrapSite)  # TrapSite((...)) without its Python __new__
+new_trap_site = partial(tuple.__new__, TrapSite)  # TrapSite((...)) without its Python __new__
 _LOAD_TYPES = {code: info.sig[1][0] for code, info in op.OPCODES.items() if code in LOADS}
 
 
@@ -57,7 +57,11 @@ class MemoryOps:
             index = None
         else:
             if kind == K_LOCAL:
-                reg = self.cache_for_read(val, I32)
+                reg = self.cache[val]  # cache_for_read's cached case, inlined
+                if reg < 0:
+                    reg = self.cache_for_read(val, I32)
+                elif self.local_types[val] != I32:
+                    reg = -1
                 if reg >= 0:
                     kind, val = K_REG, reg  # read-only use as the index
             if kind == K_REG:
@@ -76,11 +80,12 @@ class MemoryOps:
                 index = SCRATCH
             disp = offset
         # [r15 + index + disp] operands recur (a module has few distinct ones): one object per
-        # (index, disp), looked up by an int key, costs a fraction of building a Mem.
-        key = disp << 5 | (16 if index is None else index)
-        mem = self.heap_mems.get(key)
+        # (index, disp), found by a list index and a dict lookup of the bare displacement (no
+        # key to build: ints above 256 are allocated), costs a fraction of building a Mem.
+        mems = self.heap_mems[16 if index is None else index]
+        mem = mems.get(disp)
         if mem is None:
-            mem = self.heap_mems[key] = new_mem((R15, index, 1, disp))
+            mem = mems[disp] = new_mem((R15, index, 1, disp))
         return mem
 
     def checked_address(self, kind: int, val: int, depth: int, offset: int, width: int,
@@ -107,8 +112,8 @@ class MemoryOps:
 
     def record_memory_access(self, wasm_offset: int) -> None:
         """The next instruction may fault: map its native offset to this Wasm instruction."""
-        self.trap_sites[len(self.a.buf)] = _trap_site((TRAP_MEMORY_OUT_OF_BOUNDS, self.func_index,
-                                                      wasm_offset))
+        self.trap_sites[len(self.a.buf)] = new_trap_site((TRAP_MEMORY_OUT_OF_BOUNDS,
+                                                          self.func_index, wasm_offset))
 
     def op_memory_size(self, pos):
         dst = self.alloc_gpr()
@@ -154,13 +159,19 @@ class MemoryOps:
 def _load(opcode):
     t = _LOAD_TYPES[opcode]
     emit = LOADS[opcode]
+    mov_size = MOV_LOADS.get(opcode)  # plain mov loads: emitted directly, not through `emit`
     is_float = IS_FLOAT[t]
 
     def handler(self, pos):
         """A load: the address entry is replaced in place by the loaded register (pop and
         push inlined: loads are among the commonest instructions)."""
         start = pos - 1
-        offset, pos = read_memarg(self.code, pos)
+        code = self.code
+        if code[pos] < 0x80 and code[pos + 1] < 0x80:  # read_memarg's commonest case, inlined
+            offset = code[pos + 1]
+            pos += 2
+        else:
+            offset, pos = read_memarg(code, pos)
         kinds, vals, types = self.kinds, self.vals, self.types
         depth = len(kinds) - 1
         kind = kinds[depth]
@@ -173,10 +184,24 @@ def _load(opcode):
             if self.floor > depth:
                 self.floor = depth
         reuse = kind == K_REG and not is_float  # load over the address register
-        dst = val if reuse else self.alloc_xmm() if is_float else self.alloc_gpr()
+        if reuse:
+            dst = val
+        elif is_float:
+            dst = self.alloc_xmm()
+        elif self.gfree:  # alloc_gpr, inlined
+            free = self.gfree
+            dst = LOWEST_GPR[free]
+            self.gfree = WITHOUT_LOWEST[free]
+        else:
+            dst = self.alloc_gpr()
         mem = self.mem_address(kind, val, depth, offset, opcode, start)
-        self.record_memory_access(start)
-        emit(self.a, dst, mem)
+        a = self.a  # record_memory_access, inlined
+        self.trap_sites[len(a.buf)] = new_trap_site((TRAP_MEMORY_OUT_OF_BOUNDS, self.func_index,
+                                                     start))
+        if mov_size:
+            a.mov_rm(mov_size, dst, mem)
+        else:
+            emit(a, dst, mem)
         if kind == K_REG and not reuse:
             self.gfree |= GBIT[val]
         kinds[depth] = K_REG
@@ -191,12 +216,18 @@ def _store(opcode):
     is_float = opcode in FLOAT_STORES
     float_store = FLOAT_STORES.get(opcode)
     int_size = INT_STORE_SIZES.get(opcode)
+    imm_mask = (1 << int_size) - 1 if int_size else 0  # a constant value's stored bits
 
     def handler(self, pos):
         """A store: the value (register, cached local, immediate or a loaded GPR), then the
         address (mem_address)."""
         start = pos - 1
-        offset, pos = read_memarg(self.code, pos)
+        code = self.code
+        if code[pos] < 0x80 and code[pos + 1] < 0x80:  # read_memarg's commonest case, inlined
+            offset = code[pos + 1]
+            pos += 2
+        else:
+            offset, pos = read_memarg(code, pos)
         vk, vv, ak, av = self.pop_pair()
         depth = len(self.kinds)
         a = self.a
@@ -214,17 +245,23 @@ def _store(opcode):
             size = 32 if vt == F32 else 64
         else:
             size = int_size
-            cached = self.cached(vv, vt) if vk == K_LOCAL else -1
+            cached = -1
+            if vk == K_LOCAL:  # cached(), inlined
+                cached = self.cache[vv]
+                if cached >= 0 and self.local_types[vv] != vt:
+                    cached = -1
             if vk == K_REG or cached >= 0:
                 src, form = (vv if vk == K_REG else cached), 0
             elif vk == K_CONST and (size < 64 or fits_simm32(vv)):
-                src, form = vv & ((1 << size) - 1), 2
+                src, form = vv & imm_mask, 2
             else:
                 src = held = self.alloc_gpr()
                 self.load(vk, vv, vt, depth + 1, src)
                 form = 0
         mem = self.mem_address(ak, av, depth, offset, opcode, start)
-        self.record_memory_access(start)
+        # record_memory_access, inlined
+        self.trap_sites[len(a.buf)] = new_trap_site((TRAP_MEMORY_OUT_OF_BOUNDS, self.func_index,
+                                                     start))
         if form == 0:
             a.mov_mr(size, mem, src)
         elif form == 1:
@@ -233,7 +270,11 @@ def _store(opcode):
             a.mov_mi(size, mem, src)
         if ak == K_REG:
             self.gfree |= GBIT[av]
-        self.free_if_reg(vk, vv, vt)
+        if vk == K_REG:  # free_if_reg, inlined
+            if is_float:
+                self.xfree |= 1 << vv
+            else:
+                self.gfree |= GBIT[vv]
         if held >= 0:
             self.gfree |= GBIT[held]
         return pos

@@ -18,7 +18,8 @@ from ..binary.leb128 import read_s32
 from ..binary.types import I32, I64
 from ..runtime.traps import TRAP_INTEGER_DIVIDE_BY_ZERO, TRAP_INTEGER_OVERFLOW
 from .decoding import read_signed
-from .values import GBIT, INT_SIZE, K_CONST, K_FLAGS, K_LOCAL, K_REG, MASK
+from .values import (FLAG_CONSUMERS, GBIT, INT_SIZE, K_CONST, K_FLAGS, K_LOCAL, K_REG,
+                     LOWEST_GPR, MASK, WITHOUT_LOWEST)
 
 # Condition after swapping the operands of a comparison (a < b  <=>  b > a).
 SWAPPED_CC = {CC_E: CC_E, CC_NE: CC_NE, CC_L: CC_G, CC_G: CC_L, CC_LE: CC_GE, CC_GE: CC_LE,
@@ -103,7 +104,9 @@ class NumericOps:
                 a.alu_rm(alu, size, dst, src)
             else:
                 a.alu_rr(alu, size, dst, src)
-        self.push(K_REG, dst, t)
+        self.kinds.append(K_REG)  # push, inlined
+        self.vals.append(dst)
+        self.types.append(t)
 
     def int_mul(self, t: int) -> None:
         rk, rv, lk, lv = self.pop_pair()
@@ -252,7 +255,14 @@ class NumericOps:
             self.push(K_CONST, int(_CC_EVAL[cc](lv, rv, size)), I32)
             return
         ldepth, rdepth = depth, depth + 1
-        left = lv if lk == K_REG else self.cached(lv, t) if lk == K_LOCAL else -1
+        if lk == K_REG:
+            left = lv
+        elif lk == K_LOCAL:  # cached(), inlined
+            left = self.cache[lv]
+            if left >= 0 and self.local_types[lv] != t:
+                left = -1
+        else:
+            left = -1
         if lk == K_CONST or left < 0 and (rk == K_REG or rk == K_LOCAL
                                           and self.cached(rv, t) >= 0):
             lk, lv, ldepth, rk, rv, rdepth = rk, rv, rdepth, lk, lv, ldepth
@@ -260,7 +270,10 @@ class NumericOps:
             left = lv if lk == K_REG else self.cached(lv, t) if lk == K_LOCAL else -1
         a = self.a
         if left >= 0:
-            is_mem, src = self.int_operand(rk, rv, t, rdepth)
+            if rk == K_CONST and (size == 32 or fits_simm32(rv)):  # int_operand's imm, inlined
+                is_mem, src = None, rv
+            else:
+                is_mem, src = self.int_operand(rk, rv, t, rdepth)
             if is_mem is None:
                 a.alu_ri(ALU_CMP, size, left, src)
             elif is_mem:
@@ -272,7 +285,7 @@ class NumericOps:
             if rk == K_REG:
                 self.gfree |= GBIT[rv]
         else:  # left in memory; right is a constant or memory
-            left = self.mem_of(lk, lv, ldepth)
+            left = self.local_mems[lv] if lk == K_LOCAL else self.mem_of(lk, lv, ldepth)
             if rk == K_CONST and (size == 32 or fits_simm32(rv)):
                 a.alu_mi(ALU_CMP, size, left, rv)
             elif rk == K_CONST:
@@ -281,7 +294,9 @@ class NumericOps:
             else:
                 a.mov_rm(size, SCRATCH, left)
                 a.alu_rm(ALU_CMP, size, SCRATCH, self.mem_of(rk, rv, rdepth))
-        self.push(K_FLAGS, cc, I32)
+        self.kinds.append(K_FLAGS)  # push, inlined
+        self.vals.append(cc)
+        self.types.append(I32)
 
     def int_eqz(self, t: int) -> None:
         kind, val, _ = self.pop()
@@ -336,12 +351,17 @@ class NumericOps:
 
     def op_i32_const(self, pos):
         value = self.code[pos]
-        if value < 0x40:  # one-byte non-negative constant: no call
+        if value < 0x40:  # a one-byte non-negative constant: no call, no masking
             pos += 1
         else:
-            value, pos = read_s32(self.code, pos)
+            if value < 0x80:  # one byte, negative
+                pos += 1
+                value -= 0x80
+            else:
+                value, pos = read_s32(self.code, pos)
+            value &= 0xFFFFFFFF
         self.kinds.append(K_CONST)
-        self.vals.append(value & 0xFFFFFFFF)
+        self.vals.append(value)
         self.types.append(I32)
         return pos
 
@@ -392,13 +412,23 @@ def _binop(alu, t, commutative):
                 if self.floor > n:
                     self.floor = n
                 dst = vals[n]
+                a = self.a
                 if kinds[n] == K_LOCAL:
                     self.local_refs[dst] -= 1
-                    reg = self.alloc_gpr()
-                    self.load(K_LOCAL, dst, t, n, reg)
+                    free = self.gfree  # alloc_gpr, inlined
+                    if free:
+                        reg = LOWEST_GPR[free]
+                        self.gfree = WITHOUT_LOWEST[free]
+                    else:
+                        reg = self.alloc_gpr()
+                    cached = self.cache[dst]  # load of a local, inlined
+                    if cached >= 0 and self.local_types[dst] == t:
+                        a.mov_rr(64, reg, cached)
+                    else:
+                        a.mov_rm(size, reg, self.local_mems[dst])
                     kinds[n] = K_REG
                     vals[n] = dst = reg
-                self.a.alu_ri(alu, size, dst, imm)
+                a.alu_ri(alu, size, dst, imm)
                 return pos
         self.int_binop(alu, t, commutative)
         return pos
@@ -430,7 +460,8 @@ def _divrem(kind, t):
 def _compare(cc, t):
     def handler(self, pos):
         self.int_compare(cc, t)
-        self.settle_flags(pos)
+        if self.kinds[-1] == K_FLAGS and not FLAG_CONSUMERS[self.code[pos]]:
+            self.materialize_flags()  # settle_flags, inlined
         return pos
     return handler
 
@@ -438,7 +469,8 @@ def _compare(cc, t):
 def _eqz(t):
     def handler(self, pos):
         self.int_eqz(t)
-        self.settle_flags(pos)
+        if self.kinds[-1] == K_FLAGS and not FLAG_CONSUMERS[self.code[pos]]:
+            self.materialize_flags()  # settle_flags, inlined as in _compare
         return pos
     return handler
 

@@ -58,6 +58,11 @@ for _i, _r in enumerate(GPR_ORDER):
 del _i, _r
 GPR_BY_BIT = {1 << i: r for i, r in enumerate(GPR_ORDER)}
 ALL_GPRS = (1 << len(GPR_ORDER)) - 1
+# By free mask: the register its lowest bit stands for, and the mask without that bit (what
+# alloc_gpr takes). Tables of preallocated ints: CPython allocates every int above 256 that
+# `free & -free` and `free ^ bit` would compute.
+LOWEST_GPR = tuple(GPR_BY_BIT[m & -m] if m else -1 for m in range(ALL_GPRS + 1))
+WITHOUT_LOWEST = tuple(m & (m - 1) for m in range(ALL_GPRS + 1))
 XMM_COUNT = 15  # xmm0-xmm14; xmm15 is masm.XSCRATCH
 ALL_XMMS = (1 << XMM_COUNT) - 1
 
@@ -150,9 +155,8 @@ class ValueStack:
             else:
                 self.spill_bottom_reg(False)
             free = self.gfree
-        bit = free & -free
-        self.gfree = free ^ bit
-        return GPR_BY_BIT[bit]
+        self.gfree = WITHOUT_LOWEST[free]
+        return LOWEST_GPR[free]
 
     def alloc_xmm(self) -> int:
         free = self.xfree
@@ -388,9 +392,10 @@ class ValueStack:
             masm.flags_to_reg(self.a, val, SCRATCH)
             return False, SCRATCH
         if kind == K_LOCAL:
-            reg = self.cached(val, t)
-            if reg >= 0:
+            reg = self.cache[val]  # cached(), inlined
+            if reg >= 0 and self.local_types[val] == t:
                 return False, reg
+            return True, self.local_mems[val]
         return True, self.mem_of(kind, val, depth)
 
     # ---- push and pop -----------------------------------------------------------------------
@@ -418,16 +423,18 @@ class ValueStack:
         rv = vals.pop()
         lk = kinds.pop()
         lv = vals.pop()
-        del self.types[-2:]
+        types = self.types
+        types.pop()  # two pops beat `del types[-2:]` (no slice object)
+        types.pop()
         if rk == K_LOCAL:
             self.local_refs[rv] -= 1
         if lk == K_LOCAL:
             self.local_refs[lv] -= 1
         n = len(kinds)
-        if self.reg_floor > n:
+        if self.reg_floor > n:  # floor <= reg_floor always
             self.reg_floor = n
-        if self.floor > n:
-            self.floor = n
+            if self.floor > n:
+                self.floor = n
         return rk, rv, lk, lv
 
     def push(self, kind: int, val: int, t: int) -> None:
@@ -497,14 +504,21 @@ class ValueStack:
         """The register caching local `index` (read as `t`); an uncached integer local is loaded
         into a new cache register while registers are plentiful (for addresses: the next access
         then needs no load). -1: read the slot."""
-        reg = self.cache[index]
+        cache = self.cache
+        reg = cache[index]
         if reg < 0:
-            if FREE_COUNT[self.gfree] < _READ_CACHE_MIN_FREE or IS_FLOAT[t] \
+            free = self.gfree
+            if FREE_COUNT[free] < _READ_CACHE_MIN_FREE or IS_FLOAT[t] \
                     or self.local_types[index] != t:
                 return -1
-            reg = self.alloc_gpr()
+            # alloc_gpr and cache_local inlined: registers are free, the local is uncached (the
+            # commonest read into the cache)
+            reg = LOWEST_GPR[free]
+            self.gfree = WITHOUT_LOWEST[free]
             self.a.mov_rm(INT_SIZE[t], reg, self.local_mems[index])
-            self.cache_local(index, reg)
+            cache[index] = reg
+            self.gcache |= GBIT[reg]
+            self.cache_of_gpr[reg] = index
             return reg
         return reg if self.local_types[index] == t else -1
 
