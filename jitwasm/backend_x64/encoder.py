@@ -152,19 +152,25 @@ class Encoder:
 
     def bind(self, label: Label) -> None:
         """Bind `label` to the current offset and patch every rel32 that referred to it."""
-        self.bind_at(label, len(self.buf))
+        if label.pos >= 0:
+            raise AssemblerError("label bound twice")
+        pos = label.pos = len(self.buf)
+        if label.fixups:
+            self._patch(label, pos)
 
     def bind_at(self, label: Label, pos: int) -> None:
         """Bind `label` to buffer offset `pos` (code appended as a whole, see add_refs)."""
         if label.pos >= 0:
             raise AssemblerError("label bound twice")
         label.pos = pos
-        fixups = label.fixups
-        if fixups:
-            buf = self.buf
-            for field, origin in fixups:
-                _pack_i32_into(buf, field, pos - origin)
-            label.fixups = None
+        if label.fixups:
+            self._patch(label, pos)
+
+    def _patch(self, label: Label, pos: int) -> None:
+        buf = self.buf
+        for field, origin in label.fixups:
+            _pack_i32_into(buf, field, pos - origin)
+        label.fixups = None
 
     def _ref32(self, label: Label, origin: int) -> None:
         """Append a rel32 field holding `label.pos - origin` (patched at bind when unbound)."""

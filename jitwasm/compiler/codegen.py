@@ -182,7 +182,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         "a", "code", "module_types", "func_types", "num_imported_funcs", "func_labels",
         "table_types", "globals", "out_size", "trap_sites", "call_sites", "frame_sizes",
         "explicit_bounds", "fuel", "epoch", "interrupts", "vmctx_mem", "v128_in_module",
-        "heap_mems", "call_plans",
+        "heap_mems", "call_plans", "frame_mems",
         # per function (compile)
         "func_index", "local_types", "frame_fixups", "trap_stubs", "live_temps", "max_temps",
         "reachable", "done", "op_offset", "results", "layout", "ctrl", "fuel_costs",
@@ -213,6 +213,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         # memory.mem_address's operands: [index register, or 16 for none][displacement]
         self.heap_mems = [{} for _ in range(17)]
         self.call_plans = {}  # calls.call_plan's results by callee
+        self.frame_mems = {}  # [rsp + disp] operands by disp: locals and slots of every function
 
     # ---- per-function state -----------------------------------------------------------------
 
@@ -223,7 +224,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         self.local_types = local_types
         local_base = self.out_size + 8
         size = slot_size(self, local_types, body)
-        self.init_values([new_mem((RSP, None, 1, local_base + size * i))
+        self.init_values([self.frame_mem(local_base + size * i)
                           for i in range(len(local_types))],
                          local_types, local_base + size * len(local_types), size)
         self.frame_fixups = []
@@ -245,6 +246,13 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         self.check_no_leaks()
         self.emit_trap_stubs()
         self.patch_frame()
+
+    def frame_mem(self, disp: int) -> Mem:
+        """The operand [rsp + disp], made once per module (locals and slots recur)."""
+        mem = self.frame_mems.get(disp)
+        if mem is None:
+            mem = self.frame_mems[disp] = new_mem((RSP, None, 1, disp))
+        return mem
 
     def prologue(self, params, layout, body) -> None:
         a = self.a

@@ -38,10 +38,10 @@ shifts, bulk memory) evicts it from the cache too.
 """
 
 from ..backend_x64 import masm
-from ..backend_x64.assembler import Mem, new_mem
+from ..backend_x64.assembler import Mem
 from ..backend_x64.masm import SCRATCH, fits_simm32
 from ..backend_x64.masm_float import emit_f32_const, emit_f64_const
-from ..backend_x64.regs import R8, R9, R10, R12, RAX, RBP, RBX, RCX, RDI, RDX, RSI, RSP
+from ..backend_x64.regs import R8, R9, R10, R12, RAX, RBP, RBX, RCX, RDI, RDX, RSI
 from ..binary import opcodes as op
 from ..binary.types import F32, F64, I32, V128
 from ..errors import WasmError
@@ -135,7 +135,7 @@ class ValueStack:
             return mems[depth]
         base, size = self.slot_base, self.slot_size
         while len(mems) <= depth:
-            mems.append(new_mem((RSP, None, 1, base + size * len(mems))))
+            mems.append(self.frame_mem(base + size * len(mems)))
         self.nslots = len(mems)
         return mems[depth]
 
