@@ -165,6 +165,40 @@ def test_a_failing_worker_is_replaced_by_this_process(monkeypatch, failure):
     assert compiled_parts(info, workers=3) == expected
 
 
+def test_workers_reaped_elsewhere_still_count(monkeypatch):
+    """With SIGCHLD ignored the kernel reaps the workers itself (waitpid fails with ECHILD):
+    their fragments are still used, and a worker that died first is still replaced."""
+    import signal
+
+    info = decoded(ROOT / "bench" / "kernels" / "interp.wasm")
+    expected = compiled_parts(info, workers=1)
+    previous = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        from_workers = []
+        real_fragment = parallel.Worker.fragment
+
+        def recording_fragment(worker, chunk):
+            fragment = real_fragment(worker, chunk)
+            from_workers.append(fragment is not None)
+            return fragment
+
+        monkeypatch.setattr(parallel.Worker, "fragment", recording_fragment)
+        assert compiled_parts(info, workers=3) == expected
+        assert from_workers and all(from_workers)  # used, not recompiled here
+        parent = os.getpid()
+        real = parallel.compile_fragment
+
+        def killed_in_workers(*args):
+            if os.getpid() != parent:
+                os.kill(os.getpid(), 9)
+            return real(*args)
+
+        monkeypatch.setattr(parallel, "compile_fragment", killed_in_workers)
+        assert compiled_parts(info, workers=3) == expected
+    finally:
+        signal.signal(signal.SIGCHLD, previous)
+
+
 def test_an_interrupted_compile_leaves_no_worker_behind(monkeypatch):
     info = decoded(ROOT / "bench" / "kernels" / "interp.wasm")
     pids = []

@@ -203,12 +203,15 @@ class Worker:
         return self.fragments.get(chunk)
 
     def _collect(self) -> dict:
-        _, status = os.waitpid(self.pid, 0)
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored, or the application's
+            status = 0             # handler): the length, written last, tells if it finished
         self.pid = 0
         try:
-            if status != 0:
-                return {}
             size = int.from_bytes(self.buffer[:_HEADER], "little")
+            if status != 0 or not size:
+                return {}
             return dict(marshal.loads(self.buffer[_HEADER:_HEADER + size]))
         finally:
             self.buffer.close()
