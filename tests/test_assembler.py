@@ -988,3 +988,49 @@ def test_generated_code_runs():
     a.alu_rr(ALU_ADD, 64, RAX, RDX)
     a.ret()
     assert _run(a.finish(), ctypes.c_int64, -4711, 100) == -47 * 1000 - 11
+
+
+# ---- encoding memos ---------------------------------------------------------------------------
+
+def test_memoised_forms_encode_as_their_primitives():
+    """Forms memoised by register tables or per memory operand (gpr.py) emit, on first use and
+    on every later one, what the ModRM primitives `_op_r`/`_op_m` emit for them, with the same
+    REX rule: a movzx load into sil/dil's registers gets no REX (its ModRM.reg is no byte
+    register), a setcc into sil does."""
+    from jitwasm.backend_x64 import gpr
+    from jitwasm.backend_x64.encoder import BYTE_REX, Encoder, _pack_i32
+    mems = [m for _, m in reg_mem_pairs()][:24]
+    for r in GPRS:  # the lambdas run within their iteration
+        r2 = (r * 7 + 3) % 16
+        mem = mems[r % len(mems)]
+        cases = [
+            (lambda a: a.movzx_rm(32, 8, r, mem), lambda e: e._op_m(gpr._MOVZX8[32], r, mem)),
+            (lambda a: a.movzx_rm(64, 16, r, mem), lambda e: e._op_m(gpr._MOVZX16[64], r, mem)),
+            (lambda a: a.movzx_rr(32, 8, r, r2),
+             lambda e: e._op_r(gpr._MOVZX8[32], r, r2, BYTE_REX[r2])),
+            (lambda a: a.alu_rm(ALU_CMP, 64, r, mem),
+             lambda e: e._op_m(gpr._ALU_RM[ALU_CMP][64], r, mem, 0, BYTE_REX[r])),
+            (lambda a: a.alu_mi(r % 8, 32, mem, 5),
+             lambda e: (e._op_m(gpr._GRP1_I8[32], r % 8, mem, 1), e.buf.append(5))),
+            (lambda a: a.mov_mi(64, mem, 0x1234),
+             lambda e: (e._op_m(gpr._MOV_MI[64], 0, mem, 4), e.emit_bytes(_pack_i32(0x1234)))),
+            (lambda a: a.shift_ri(SHL, 32, r, 3),
+             lambda e: (e._op_r(gpr._SHIFT_I[32], SHL, r, BYTE_REX[r]), e.buf.append(3))),
+            (lambda a: a.shift_ri(SAR, 64, r, 1),
+             lambda e: e._op_r(gpr._SHIFT_1[64], SAR, r, BYTE_REX[r])),
+            (lambda a: a.shift_rcl(SAR, 32, r),
+             lambda e: e._op_r(gpr._SHIFT_CL[32], SAR, r, BYTE_REX[r])),
+            (lambda a: a.setcc(r, r), lambda e: e._op_r(gpr._SETCC[r], 0, r, BYTE_REX[r])),
+            (lambda a: a.cmovcc(r, 64, r, r2), lambda e: e._op_r(gpr._CMOV[r][64], r, r2)),
+            (lambda a: a.alu_ri(ALU_SUB, 32, r, 0xFFFF0000),  # an i32's bits, imm32 form
+             lambda e: (e.emit_bytes(gpr._ALU_ACC_I[ALU_SUB][32][0]) if r == 0
+                        else e._op_r(gpr._GRP1_I[32], ALU_SUB, r),
+                        e.emit_bytes(_pack_i32(-0x10000)))),
+        ]
+        for emit, reference in cases:
+            ref = Encoder()
+            reference(ref)
+            a = Assembler()
+            emit(a)
+            emit(a)
+            assert bytes(a.buf) == bytes(ref.buf) * 2, describe(bytes(a.buf))

@@ -308,7 +308,7 @@ def test_functions_without_v128_keep_8_byte_slots():
 
     class Compiler:
         v128_in_module = False
-        code = info.data
+        data = info.data  # the module bytes (FunctionCompiler.data)
 
     assert slot_size(Compiler, (I32,), info.codes[0]) == 8
     Compiler.v128_in_module = True

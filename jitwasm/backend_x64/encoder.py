@@ -37,6 +37,16 @@ _NOPS = (
 )
 
 
+def _nops(n: int) -> bytes:
+    """`n` bytes of no-ops, the fewest multi-byte NOPs (what `Encoder.nop` emits)."""
+    return _NOPS[9] * (n // 9) + _NOPS[n % 9]
+
+
+# Code padding by length below 16: `align` of code to 16 bytes (every function entry) is then
+# one append.
+_CODE_PADS = tuple(_nops(n) for n in range(16))
+
+
 # 8 for spl/bpl/sil/dil: byte forms must carry a REX prefix or the bits would mean ah/ch/dh/bh.
 BYTE_REX = tuple(8 if 4 <= r <= 7 else 0 for r in range(16))
 
@@ -155,8 +165,12 @@ class Encoder:
         if label.pos >= 0:
             raise AssemblerError("label bound twice")
         pos = label.pos = len(self.buf)
-        if label.fixups:
-            self._patch(label, pos)
+        fixups = label.fixups
+        if fixups:  # _patch, inlined: about one bind per block and trap stub
+            buf = self.buf
+            for field, origin in fixups:
+                _pack_i32_into(buf, field, pos - origin)
+            label.fixups = None
 
     def bind_at(self, label: Label, pos: int) -> None:
         """Bind `label` to buffer offset `pos` (code appended as a whole, see add_refs)."""
@@ -286,17 +300,13 @@ class Encoder:
 
     def nop(self, n: int = 1) -> None:
         """`n` bytes of no-ops using the fewest multi-byte NOP instructions."""
-        buf = self.buf
-        while n > 9:
-            buf += _NOPS[9]
-            n -= 9
-        buf += _NOPS[n]
+        self.buf += _CODE_PADS[n] if n < 16 else _nops(n)
 
     def align(self, n: int, fill=None) -> None:
         """Pad to a multiple of `n` with NOPs (code) or with the byte `fill` (data)."""
         pad = -len(self.buf) % n
         if fill is None:
-            self.nop(pad)
+            self.buf += _CODE_PADS[pad] if pad < 16 else _nops(pad)
         else:
             self.buf += bytes((fill,)) * pad
 

@@ -78,6 +78,7 @@ _SETCC = tuple(heads(b"", 0, _b(0x0F, 0x90 + cc), True) for cc in range(16))
 _MOVSXD = heads(b"", 8, b"\x63")
 _POP_M = heads(b"", 0, b"\x8f")
 _JCC32 = tuple(_b(0x0F, 0x80 + cc) for cc in range(16))
+_JCC32_UNBOUND = tuple(head + b"\0\0\0\0" for head in _JCC32)  # rel32 patched at bind
 _FF = heads(b"", 0, b"\xff")
 _BR = BYTE_REX
 
@@ -90,6 +91,18 @@ _ALU_RI8: list = [None] * 72
 # [size][op << 4 | reg]: the bytes of `op reg, imm32` (81 /op) before the immediate, built on
 # first use (None before).
 _ALU_RI32 = _size_table({32: [None] * 128, 64: [None] * 128})
+
+
+def _grp1_imm32_head(size: int, op: int, reg: int) -> bytes:
+    """The bytes of `op reg, imm32` (81 /op) before the immediate, memoised in _ALU_RI32."""
+    row = _ALU_RI32[size]
+    key = op << 4 | reg
+    head = row[key]
+    if head is None:
+        e = Encoder()
+        e._op_r(_GRP1_I[size], op, reg)
+        head = row[key] = bytes(e.buf)
+    return head
 
 
 def _alu_ri8_row(size: int, op: int) -> tuple:
@@ -114,14 +127,40 @@ _TEST_RR = _size_table({size: [None] * 256 for size in (8, 16, 32, 64)})
 # [size][reg] -> {Mem: bytes} of mov loads and stores (see GprForms._memoised_op_m).
 _MOV_RM_MEMO = _size_table({size: tuple({} for _ in range(16)) for size in (8, 16, 32, 64)})
 _MOV_MR_MEMO = _size_table({size: tuple({} for _ in range(16)) for size in (8, 16, 32, 64)})
+# The same before the immediate of `mov [mem], imm` ([size]), `op reg, [mem]` ([size][op][reg])
+# and `op [mem], imm8` ([size][op]): constants stored to slots, compares with memory operands.
+_MOV_MI_MEMO = _size_table({size: {} for size in (8, 16, 32, 64)})
+_ALU_RM_MEMO = _size_table({size: tuple(tuple({} for _ in range(16)) for _ in range(8))
+                            for size in (8, 16, 32, 64)})
+_ALU_MI8_MEMO = _size_table({size: tuple({} for _ in range(8)) for size in (16, 32, 64)})
 _MEMO_LIMIT = 1 << 12  # a memo is cleared when full: keys include heap displacements
 
 
-def _reg_reg(row: list, key: int, heads: tuple, reg: int, rm: int) -> bytes:
+# Other register forms of the compiler's paths, memoised the same way (None before first use):
+# shifts [size][op << 4 | reg] by an imm8 (its head), by 1 and by cl; setcc [cc][reg]; cmovcc
+# [cc][size][dst << 4 | src]; movzx from 8/16 bits [src_size][dst_size][dst << 4 | src]; movzx
+# loads [src_size][dst_size][dst] -> {Mem: bytes}.
+_SHIFT_I_CODE = _size_table({size: [None] * 128 for size in (8, 16, 32, 64)})
+_SHIFT_1_CODE = _size_table({size: [None] * 128 for size in (8, 16, 32, 64)})
+_SHIFT_CL_CODE = _size_table({size: [None] * 128 for size in (8, 16, 32, 64)})
+_SETCC_CODE = tuple([None] * 16 for _ in range(16))
+_CMOV_CODE = tuple(_size_table({size: [None] * 256 for size in (16, 32, 64)}) for _ in range(16))
+_MOVZX_CODE = {src_size: _size_table({size: [None] * 256 for size in (16, 32, 64)})
+               for src_size in (8, 16)}
+_MOVZX_RM_MEMO = {src_size: _size_table({size: tuple({} for _ in range(16))
+                                         for size in (16, 32, 64)}) for src_size in (8, 16)}
+
+
+def _reg_code(row: list, key: int, heads: tuple, reg: int, rm: int, force: int) -> bytes:
+    """What `_op_r(heads, reg, rm, force)` emits, stored in row[key]."""
     e = Encoder()
-    e._op_r(heads, reg, rm, _BR[reg] | _BR[rm])
+    e._op_r(heads, reg, rm, force)
     code = row[key] = bytes(e.buf)
     return code
+
+
+def _reg_reg(row: list, key: int, heads: tuple, reg: int, rm: int) -> bytes:
+    return _reg_code(row, key, heads, reg, rm, _BR[reg] | _BR[rm])
 
 
 def _imm(imm: int, size: int) -> bytes:
@@ -160,7 +199,7 @@ class GprForms(Encoder):
         if code is not None:
             self.buf += code
         else:
-            self._memoised_op_m(memo, _MOV_RM[size], dst, mem)
+            self._memoised_op_m(memo, _MOV_RM[size], dst, mem, _BR[dst])
 
     def mov_mr(self, size: int, mem, src: int) -> None:
         """Store."""
@@ -169,14 +208,15 @@ class GprForms(Encoder):
         if code is not None:
             self.buf += code
         else:
-            self._memoised_op_m(memo, _MOV_MR[size], src, mem)
+            self._memoised_op_m(memo, _MOV_MR[size], src, mem, _BR[src])
 
-    def _memoised_op_m(self, memo: dict, heads: tuple, reg: int, mem) -> None:
-        """`_op_m` for a form memoised per (size, reg) (the loads and stores of frame slots and
-        heap addresses, the commonest instructions); a RipRel operand is never memoised."""
+    def _memoised_op_m(self, memo: dict, heads: tuple, reg: int, mem, force: int) -> None:
+        """`_op_m` for a form memoised per memory operand in `memo` (loads and stores of frame
+        slots and heap addresses, the commonest instructions); a RipRel operand is never
+        memoised."""
         buf = self.buf
         start = len(buf)
-        self._op_m(heads, reg, mem, 0, _BR[reg])
+        self._op_m(heads, reg, mem, 0, force)
         if type(mem) is not RipRel:
             if len(memo) >= _MEMO_LIMIT:
                 memo.clear()
@@ -227,7 +267,14 @@ class GprForms(Encoder):
     def mov_mi(self, size: int, mem, imm: int) -> None:
         # _imm's commonest case inlined (stores of constants: frame slots, globals, heap)
         data = _pack_i32(imm) if 0 <= imm < 0x80000000 and size >= 32 else _imm(imm, size)
-        self._op_m(_MOV_MI[size], 0, mem, len(data))
+        memo = _MOV_MI_MEMO[size]
+        head = memo.get(mem)
+        if head is not None:
+            self.buf += head
+        elif type(mem) is RipRel:  # measured from the end: the immediate's length counts
+            self._op_m(_MOV_MI[size], 0, mem, len(data))
+        else:
+            self._memoised_op_m(memo, _MOV_MI[size], 0, mem, 0)
         self.buf += data
 
     def movzx_rr(self, dst_size: int, src_size: int, dst: int, src: int) -> None:
@@ -235,14 +282,25 @@ class GprForms(Encoder):
         if src_size == 32:
             self.mov_rr(32, dst, src)
             return
-        table = _MOVZX8 if src_size == 8 else _MOVZX16
-        self._op_r(table[dst_size], dst, src, _BR[src])
+        row = _MOVZX_CODE[src_size][dst_size]
+        key = dst << 4 | src
+        code = row[key]
+        if code is None:
+            table = _MOVZX8 if src_size == 8 else _MOVZX16
+            code = _reg_code(row, key, table[dst_size], dst, src, _BR[src])
+        self.buf += code
 
     def movzx_rm(self, dst_size: int, src_size: int, dst: int, mem) -> None:
         if src_size == 32:
             self.mov_rm(32, dst, mem)
             return
-        self._op_m((_MOVZX8 if src_size == 8 else _MOVZX16)[dst_size], dst, mem)
+        memo = _MOVZX_RM_MEMO[src_size][dst_size][dst]
+        code = memo.get(mem)
+        if code is not None:
+            self.buf += code
+        else:
+            self._memoised_op_m(memo, (_MOVZX8 if src_size == 8 else _MOVZX16)[dst_size], dst,
+                                mem, 0)
 
     def movsx_rr(self, dst_size: int, src_size: int, dst: int, src: int) -> None:
         """Sign-extend; src_size 32 (to 64) is movsxd."""
@@ -283,7 +341,12 @@ class GprForms(Encoder):
         self.buf += code
 
     def alu_rm(self, op: int, size: int, dst: int, mem) -> None:
-        self._op_m(_ALU_RM[op][size], dst, mem, 0, _BR[dst])
+        memo = _ALU_RM_MEMO[size][op][dst]
+        code = memo.get(mem)
+        if code is not None:
+            self.buf += code
+        else:
+            self._memoised_op_m(memo, _ALU_RM[op][size], dst, mem, _BR[dst])
 
     def alu_mr(self, op: int, size: int, mem, src: int) -> None:
         self._op_m(_ALU_MR[op][size], src, mem, 0, _BR[src])
@@ -304,13 +367,24 @@ class GprForms(Encoder):
             buf += row[dst]
             buf.append(imm)
             return
-        # signed_imm, skipped for the common non-negative imm32 (8-bit sizes returned above)
-        s = imm if 0 <= imm < 0x80000000 and size != 16 else signed_imm(imm, size)
+        # signed_imm, skipped for the common non-negative imm32 and i32 bit patterns (8-bit
+        # sizes returned above)
+        if 0 <= imm < 0x80000000 and size != 16:
+            s = imm
+        elif size == 32 and 0x80000000 <= imm <= 0xFFFFFFFF:
+            s = imm - 0x100000000
+        else:
+            s = signed_imm(imm, size)
         if -128 <= s <= 127:
             row = _ALU_RI8[size | op] or _alu_ri8_row(size, op)
             buf = self.buf
             buf += row[dst]
             buf.append(s & 0xFF)
+            return
+        if size != 16 and -0x80000000 <= s <= 0x7FFFFFFF:  # imm32 (_imm's case), head memoised
+            buf = self.buf
+            buf += _ALU_ACC_I[op][size][0] if dst == 0 else _grp1_imm32_head(size, op, dst)
+            buf += _pack_i32(s)
             return
         data = _imm(s, size)
         if dst == 0:
@@ -324,15 +398,8 @@ class GprForms(Encoder):
         (a prologue's frame size is only known after the body is compiled)."""
         if size < 32:
             raise AssemblerError("alu_ri32 needs a 32- or 64-bit operand")
-        row = _ALU_RI32[size]
-        key = op << 4 | dst
-        head = row[key]
-        if head is None:
-            e = Encoder()
-            e._op_r(_GRP1_I[size], op, dst)
-            head = row[key] = bytes(e.buf)
         buf = self.buf
-        buf += head
+        buf += _grp1_imm32_head(size, op, dst)
         pos = len(buf)
         buf += _pack_i32(imm) if 0 <= imm < 0x80000000 else _imm(imm, size)  # as in mov_mi
         return pos
@@ -344,7 +411,14 @@ class GprForms(Encoder):
             return
         s = imm if 0 <= imm < 0x80000000 and size != 16 else signed_imm(imm, size)  # as alu_ri
         if -128 <= s <= 127:
-            self._op_m(_GRP1_I8[size], op, mem, 1)
+            memo = _ALU_MI8_MEMO[size][op]
+            head = memo.get(mem)
+            if head is not None:
+                self.buf += head
+            elif type(mem) is RipRel:  # measured from the end: the immediate's length counts
+                self._op_m(_GRP1_I8[size], op, mem, 1)
+            else:
+                self._memoised_op_m(memo, _GRP1_I8[size], op, mem, 0)
             self.buf.append(s & 0xFF)
             return
         data = _imm(s, size)
@@ -379,16 +453,20 @@ class GprForms(Encoder):
 
     def shift_ri(self, op: int, size: int, r: int, imm: int) -> None:
         """r <op>= imm (the D1 /op form for a count of 1)."""
-        force = _BR[r]
+        key = op << 4 | r
         if imm == 1:
-            self._op_r(_SHIFT_1[size], op, r, force)
+            row = _SHIFT_1_CODE[size]
+            self.buf += row[key] or _reg_code(row, key, _SHIFT_1[size], op, r, _BR[r])
         else:
-            self._op_r(_SHIFT_I[size], op, r, force)
+            row = _SHIFT_I_CODE[size]
+            self.buf += row[key] or _reg_code(row, key, _SHIFT_I[size], op, r, _BR[r])
             self.buf += pack_imm(imm, 1)
 
     def shift_rcl(self, op: int, size: int, r: int) -> None:
         """r <op>= cl."""
-        self._op_r(_SHIFT_CL[size], op, r, _BR[r])
+        row = _SHIFT_CL_CODE[size]
+        key = op << 4 | r
+        self.buf += row[key] or _reg_code(row, key, _SHIFT_CL[size], op, r, _BR[r])
 
     def shift_mi(self, op: int, size: int, mem, imm: int) -> None:
         if imm == 1:
@@ -510,13 +588,16 @@ class GprForms(Encoder):
 
     def setcc(self, cc: int, r: int) -> None:
         """r8 = cc ? 1 : 0 (REX forced for spl/bpl/sil/dil)."""
-        self._op_r(_SETCC[cc], 0, r, _BR[r])
+        row = _SETCC_CODE[cc]
+        self.buf += row[r] or _reg_code(row, r, _SETCC[cc], 0, r, _BR[r])
 
     def setcc_m(self, cc: int, mem) -> None:
         self._op_m(_SETCC[cc], 0, mem)
 
     def cmovcc(self, cc: int, size: int, dst: int, src: int) -> None:
-        self._op_r(_CMOV[cc][size], dst, src)
+        row = _CMOV_CODE[cc][size]
+        key = dst << 4 | src
+        self.buf += row[key] or _reg_code(row, key, _CMOV[cc][size], dst, src, 0)
 
     def cmovcc_rm(self, cc: int, size: int, dst: int, mem) -> None:
         self._op_m(_CMOV[cc][size], dst, mem)
@@ -536,8 +617,15 @@ class GprForms(Encoder):
             buf += _JCC32[cc]
             buf += _pack_i32(pos - len(buf) - 4)
             return
-        buf += _JCC32[cc]
-        self._ref32(label, len(buf) + 4)
+        # _ref32's unbound case, inlined: forward branches are the commonest
+        field = len(buf) + 2
+        fixups = label.fixups
+        if fixups is None:
+            label.fixups = [(field, field + 4)]
+            self._pending.append(label)
+        else:
+            fixups.append((field, field + 4))
+        buf += _JCC32_UNBOUND[cc]
 
     def jmp(self, label: Label) -> None:
         buf = self.buf
@@ -551,8 +639,15 @@ class GprForms(Encoder):
             buf.append(0xE9)
             buf += _pack_i32(pos - len(buf) - 4)
             return
-        buf.append(0xE9)
-        self._ref32(label, len(buf) + 4)
+        # _ref32's unbound case, inlined as in jcc
+        field = len(buf) + 1
+        fixups = label.fixups
+        if fixups is None:
+            label.fixups = [(field, field + 4)]
+            self._pending.append(label)
+        else:
+            fixups.append((field, field + 4))
+        buf += b"\xe9\0\0\0\0"
 
     def jmp32(self, label: Label) -> int:
         """jmp rel32 even when rel8 would reach; returns the rel32 field's offset (patchable)."""

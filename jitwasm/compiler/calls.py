@@ -57,12 +57,20 @@ class CallOps:
         of a call."""
         plan = self.call_plans.get(key)
         if plan is None:
+            plan = self.call_plans[key] = self.signature_plan(params, results)
+        return plan
+
+    def signature_plan(self, params: tuple, results: tuple) -> tuple:
+        """call_plan's result for a signature, memoised by it (callees share signatures)."""
+        signature = (params, results)
+        plan = self.call_plans.get(signature)
+        if plan is None:
             layout = signature_layout(params, results)
             args = tuple((kind, where, _out_mem(where) if kind == LOC_STACK else None)
                          for kind, where in layout.params)
             outs = tuple((t, kind, where, _out_mem(where) if kind == LOC_STACK else None)
                          for t, (kind, where) in zip(results, layout.results))
-            plan = self.call_plans[key] = (args, outs)
+            plan = self.call_plans[signature] = (args, outs)
         return plan
 
     def prepare_call(self, args: tuple, leading: tuple = ()) -> None:

@@ -21,10 +21,12 @@ A handler that pushes a pending comparison (K_FLAGS) materialises it unless the 
 instruction consumes it (values.settle_flags), so the loop itself checks nothing.
 """
 
+import weakref
+
 from ..backend_x64 import masm
 from ..backend_x64.abi import (LOC_GPR, LOC_STACK, LOC_XMM, emit_stack_check,
                                emit_trap_exit, signature_layout)
-from ..backend_x64.assembler import ALU_ADD, ALU_SUB, Mem, new_mem
+from ..backend_x64.assembler import ALU_ADD, ALU_SUB, Assembler, Label, Mem, new_mem
 from ..backend_x64.masm import SCRATCH, XSCRATCH, fits_simm32
 from ..backend_x64.regs import R14, RAX, RCX, RDI, RSP
 from ..binary import opcodes as op
@@ -32,7 +34,7 @@ from ..binary.types import F32, V128
 from ..runtime.traps import TRAP_CALL_STACK_EXHAUSTED
 from . import calls, control, floats, memory, numeric, simd, tables
 from .calls import CallOps
-from .control import FUNC, BodyDone, ControlOps, Frame
+from .control import FUNC, BodyDone, ControlOps, new_frame
 from .decoding import read_u32
 from .floats import FloatOps
 from .interrupts import InterruptChecks
@@ -46,6 +48,47 @@ from .values import (GBIT, INT_SIZE, IS_FLOAT, K_CONST, K_FLAGS, K_LOCAL, K_REG,
 _FRAME_PLACEHOLDER = Mem(RSP, None, 1, 0x7FFF0000)  # forces a disp32, patched to FRAME + extra
 _UNROLLED_ZEROING = 16  # locals zeroed by single stores; more take a `rep stosq`
 _GLOBAL_CELL = Mem(SCRATCH, None, 1, 0)  # a global's cell, its address in SCRATCH
+# The operands of frame slots [rsp + disp] by disp (locals and slots of every function) and
+# memory.mem_address's heap operands [r15 + index + disp] by [index register, or 16 for none]
+# [disp], made once per process rather than per module: the assembler's encoding memos are
+# keyed by operands, and a lookup with the very key object it holds skips comparing them
+# (one compile finds its own operands; later compiles find those of the first). Cleared when
+# large (displacements are unbounded).
+_FRAME_MEMS: dict = {}
+_HEAP_MEMS = tuple({} for _ in range(17))
+_OPERANDS_LIMIT = 1 << 12
+
+
+def _function_entry(a, stack_trap, vmctx_mem) -> tuple:
+    """The prologue's fixed part: stack check, frame allocation (both with a frame size field
+    patched at the end), vmctx save. The same bytes in every function of a module but for the
+    stack trap's jump: emitted as a template (masm.emit_templated). Returns the offsets of the
+    frame size fields from its start."""
+    start = len(a.buf)
+    check = emit_stack_check(a, stack_trap, 0)
+    alloc = a.alu_ri32(ALU_SUB, 64, RSP, 0)
+    a.mov_mr(64, vmctx_mem, R14)
+    return check - start, alloc - start
+
+
+_ENTRY_FRAME_FIELDS = _function_entry(Assembler(), Label(), Mem(RSP, None, 1, 0))
+
+
+_CODE_LISTS = weakref.WeakKeyDictionary()  # code_list's results by module context
+
+
+def code_list(module) -> list:
+    """The module's bytes up to the end of its last function body, as a list: the compiler
+    reads them one at a time (~25K reads per compile of a large module), and CPython specialises
+    indexing a list, not bytes (for which it goes through the generic subscript). Positions stay
+    those of the module; FunctionCompiler.data keeps the bytes for what needs them (find,
+    struct). Made once per module context (lazy compilation and parallel chunks make a
+    compiler per function or chunk)."""
+    code = _CODE_LISTS.get(module)
+    if code is None:
+        bodies = module.codes
+        code = _CODE_LISTS[module] = list(module.data[:bodies[-1].end]) if bodies else []
+    return code
 
 
 class VariableOps:
@@ -179,10 +222,10 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
     # this many attributes a dict would lose CPython's fast attribute and method access.
     __slots__ = (
         # module-wide (set in __init__)
-        "a", "code", "module_types", "func_types", "num_imported_funcs", "func_labels",
+        "a", "code", "data", "module_types", "func_types", "num_imported_funcs", "func_labels",
         "table_types", "globals", "out_size", "trap_sites", "call_sites", "frame_sizes",
         "explicit_bounds", "fuel", "epoch", "interrupts", "vmctx_mem", "v128_in_module",
-        "heap_mems", "call_plans", "frame_mems",
+        "heap_mems", "call_plans", "local_rows", "local_setups",
         # per function (compile)
         "func_index", "local_types", "frame_fixups", "trap_stubs", "live_temps", "max_temps",
         "reachable", "done", "op_offset", "results", "layout", "ctrl", "fuel_costs",
@@ -194,7 +237,8 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
 
     def __init__(self, module) -> None:
         self.a = module.a
-        self.code = module.data
+        self.data = module.data
+        self.code = code_list(module)
         self.module_types = module.types
         self.func_types = module.func_types
         self.num_imported_funcs = module.num_imported_funcs
@@ -208,12 +252,12 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         self.explicit_bounds = module.explicit_bounds
         self.fuel, self.epoch = module.options.fuel, module.options.epoch
         self.interrupts = self.fuel or self.epoch  # checks at entry and loop headers
-        self.vmctx_mem = Mem(RSP, None, 1, module.out_size)
+        self.vmctx_mem = self.frame_mem(module.out_size)
         self.v128_in_module = module_has_v128(module)
-        # memory.mem_address's operands: [index register, or 16 for none][displacement]
-        self.heap_mems = [{} for _ in range(17)]
+        self.heap_mems = _HEAP_MEMS
         self.call_plans = {}  # calls.call_plan's results by callee
-        self.frame_mems = {}  # [rsp + disp] operands by disp: locals and slots of every function
+        self.local_rows = {8: [], 16: []}  # local_operands' operands of locals 0, 1, ...
+        self.local_setups = {}  # emit_local_setup's results by (params, locals, slot size)
 
     # ---- per-function state -----------------------------------------------------------------
 
@@ -222,11 +266,9 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         local_types = params + body.locals
         self.func_index = func_index
         self.local_types = local_types
-        local_base = self.out_size + 8
         size = slot_size(self, local_types, body)
-        self.init_values([self.frame_mem(local_base + size * i)
-                          for i in range(len(local_types))],
-                         local_types, local_base + size * len(local_types), size)
+        self.init_values(self.local_operands(size, len(local_types)), local_types,
+                         self.out_size + 8 + size * len(local_types), size)
         self.frame_fixups = []
         self.trap_stubs = {}
         self.live_temps = self.max_temps = 0
@@ -235,7 +277,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         self.op_offset = 0
         self.results = results
         self.layout = signature_layout(params, results)
-        self.ctrl = [Frame(FUNC, None, STACK_BASE, (), results)]
+        self.ctrl = [new_frame(FUNC, None, STACK_BASE, (), results)]
         a = self.a
         a.align(16)
         a.bind(label)
@@ -247,19 +289,56 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         self.emit_trap_stubs()
         self.patch_frame()
 
-    def frame_mem(self, disp: int) -> Mem:
-        """The operand [rsp + disp], made once per module (locals and slots recur)."""
-        mem = self.frame_mems.get(disp)
+    def local_operands(self, size: int, count: int) -> list:
+        """The operands of locals 0 to count - 1 in `size`-byte slots: a slice of a row made
+        once per module (every function's locals start at the same offset)."""
+        row = self.local_rows[size]
+        if len(row) < count:
+            base = self.out_size + 8
+            row += [self.frame_mem(base + size * i) for i in range(len(row), count)]
+        return row[:count]
+
+    @staticmethod
+    def frame_mem(disp: int) -> Mem:
+        """The operand [rsp + disp], made once (see _FRAME_MEMS)."""
+        mem = _FRAME_MEMS.get(disp)
         if mem is None:
-            mem = self.frame_mems[disp] = new_mem((RSP, None, 1, disp))
+            if len(_FRAME_MEMS) >= _OPERANDS_LIMIT:
+                _FRAME_MEMS.clear()
+            mem = _FRAME_MEMS[disp] = new_mem((RSP, None, 1, disp))
         return mem
 
     def prologue(self, params, layout, body) -> None:
         a = self.a
         stack_trap = self.trap_label(TRAP_CALL_STACK_EXHAUSTED, body.offset)
-        self.frame_fixups.append((emit_stack_check(a, stack_trap, 0), 0))
-        self.frame_fixups.append((a.alu_ri32(ALU_SUB, 64, RSP, 0), 0))
-        a.mov_mr(64, self.vmctx_mem, R14)
+        start = len(a.buf)
+        masm.emit_templated(a, stack_trap, _function_entry, self.vmctx_mem)
+        check, alloc = _ENTRY_FRAME_FIELDS
+        self.frame_fixups += ((start + check, 0), (start + alloc, 0))
+        key = (params, body.locals, self.slot_size)
+        setup = self.local_setups.get(key)
+        if setup is None:
+            setup = self.emit_local_setup(params, layout, key)
+        else:
+            a.buf += setup[0]
+        clobbered = setup[1]
+        # The parameters still in their registers start out cached there.
+        for i, (kind, where) in enumerate(layout.params):
+            if kind == LOC_GPR and where not in clobbered:
+                self.gfree ^= GBIT[where]
+                self.cache_local(i, where)
+            elif kind == LOC_XMM:
+                self.xfree ^= 1 << where
+                self.cache_local(i, where)
+
+    def emit_local_setup(self, params, layout, key) -> tuple:
+        """Store the parameters into their locals and zero the other locals; returns (that
+        code, the parameter registers it clobbers). Memoised by `key` (params, declared
+        locals, slot size) in local_setups when the code is plain bytes (no stack parameter:
+        those take frame fixups): functions of a module share signatures and locals."""
+        a = self.a
+        start = len(a.buf)
+        fixups = len(self.frame_fixups)
         local_mems = self.local_mems
         for i, (t, (kind, where)) in enumerate(zip(params, layout.params)):
             if t == V128:
@@ -286,14 +365,10 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
                 a.mov_mr(64, local_mems[i], SCRATCH)
                 if self.local_types[i] == V128:
                     a.mov_mr(64, local_mems[i]._replace(disp=local_mems[i].disp + 8), SCRATCH)
-        # The parameters still in their registers start out cached there.
-        for i, (kind, where) in enumerate(layout.params):
-            if kind == LOC_GPR and where not in clobbered:
-                self.gfree ^= GBIT[where]
-                self.cache_local(i, where)
-            elif kind == LOC_XMM:
-                self.xfree ^= 1 << where
-                self.cache_local(i, where)
+        setup = (bytes(a.buf[start:]), clobbered)
+        if len(self.frame_fixups) == fixups:
+            self.local_setups[key] = setup
+        return setup
 
     def emit_return(self) -> None:
         """Place the function's results (top of the stack) and return. Emits code only."""
@@ -364,9 +439,11 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
 
     def emit_trap_stubs(self) -> None:
         a = self.a
+        trap_sites, func_index = self.trap_sites, self.func_index
         for (code, wasm_offset), label in self.trap_stubs.items():
             a.bind(label)
-            self.record_trap_site(emit_trap_exit(a, code), code, wasm_offset)
+            # record_trap_site, inlined (about two stubs per function)
+            trap_sites[emit_trap_exit(a, code)] = new_trap_site((code, func_index, wasm_offset))
 
     # ---- dispatch ---------------------------------------------------------------------------
 

@@ -39,21 +39,30 @@ class BodyDone(Exception):
 
 
 class Frame:
-    """One open block. `label` is the loop header or the end; `arity` the branch value count."""
+    """One open block (made by `new_frame`). `label` is the loop header or the end; `arity`
+    the branch value count."""
 
     __slots__ = ("kind", "label", "else_label", "base", "params", "results", "arity",
                  "branched", "temps")
 
-    def __init__(self, kind, label, base, params, results):
-        self.kind = kind
-        self.label = label
-        self.else_label = None
-        self.base = base
-        self.params = params
-        self.results = results
-        self.arity = len(params) if kind == LOOP else len(results)
-        self.branched = False
-        self.temps = -1  # first frame temporary holding an if's parameters
+
+_new_object = object.__new__
+
+
+def new_frame(kind, label, base, params, results) -> Frame:
+    """A Frame; a function rather than __init__: CPython 3.11 calls a class's Python __init__
+    through type.__call__, costlier than these stores (one frame per block, loop and if)."""
+    frame = _new_object(Frame)
+    frame.kind = kind
+    frame.label = label
+    frame.else_label = None
+    frame.base = base
+    frame.params = params
+    frame.results = results
+    frame.arity = len(params) if kind == LOOP else len(results)
+    frame.branched = False
+    frame.temps = -1  # first frame temporary holding an if's parameters
+    return frame
 
 
 class ControlOps:
@@ -200,7 +209,7 @@ class ControlOps:
         kinds = self.kinds
         if self.floor < len(kinds):  # spill_all's own test, saving the call
             self.spill_all()
-        self.ctrl.append(Frame(BLOCK, self.a.new_label(), len(kinds) - len(params), params,
+        self.ctrl.append(new_frame(BLOCK, self.a.new_label(), len(kinds) - len(params), params,
                                results))
         return pos
 
@@ -214,7 +223,7 @@ class ControlOps:
         self.a.bind(label)
         if self.interrupts:
             self.emit_interrupt_checks(header, header - 1)
-        self.ctrl.append(Frame(LOOP, label, len(self.kinds) - len(params), params, results))
+        self.ctrl.append(new_frame(LOOP, label, len(self.kinds) - len(params), params, results))
         return pos
 
     def op_if(self, pos):
@@ -222,7 +231,7 @@ class ControlOps:
         cc, cond = self.pop_condition()
         self.spill_all()
         a = self.a
-        frame = Frame(IF, a.new_label(), len(self.kinds) - len(params), params, results)
+        frame = new_frame(IF, a.new_label(), len(self.kinds) - len(params), params, results)
         frame.else_label = a.new_label()
         if params:
             self.save_if_params(frame)
@@ -310,7 +319,10 @@ class ControlOps:
         return reachable
 
     def op_end(self, pos):
-        self.reachable = reachable = self.close_frame(self.ctrl.pop())
+        frame = self.ctrl.pop()
+        if frame.kind == BLOCK and not frame.branched and self.reachable:
+            return pos  # close_frame's commonest case, inlined: nothing to do
+        self.reachable = reachable = self.close_frame(frame)
         if reachable:
             return pos
         if self.done:

@@ -117,11 +117,11 @@ class FloatOps:
             self.int_to_float(emit, shape, t)
 
     def op_f32_const(self, pos):
-        self.push(K_CONST, _unpack_u32(self.code, pos)[0], F32)
+        self.push(K_CONST, _unpack_u32(self.data, pos)[0], F32)
         return pos + 4
 
     def op_f64_const(self, pos):
-        self.push(K_CONST, _unpack_u64(self.code, pos)[0], F64)
+        self.push(K_CONST, _unpack_u64(self.data, pos)[0], F64)
         return pos + 8
 
 

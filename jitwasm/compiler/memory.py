@@ -29,6 +29,7 @@ from .decoding import read_memarg, read_u32
 from .values import GBIT, IS_FLOAT, K_CONST, K_LOCAL, K_REG, K_STACK, LOWEST_GPR, WITHOUT_LOWEST
 
 _DISP_LIMIT = 0x80000000
+_HEAP_MEMS_LIMIT = 1 << 12  # heap_mems entries per index register (displacements are unbounded)
 _COPY_REGS = (RDI, RSI, RCX)  # memory.copy d s n: rep movsb's operands
 _FILL_REGS = (RDI, RAX, RCX)  # memory.fill d val n: rep stosb's operands
 _COPY_MASK = GBIT[RDI] | GBIT[RSI] | GBIT[RCX]
@@ -85,6 +86,8 @@ class MemoryOps:
         mems = self.heap_mems[16 if index is None else index]
         mem = mems.get(disp)
         if mem is None:
+            if len(mems) >= _HEAP_MEMS_LIMIT:
+                mems.clear()
             mem = mems[disp] = new_mem((R15, index, 1, disp))
         return mem
 

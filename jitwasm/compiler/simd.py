@@ -40,7 +40,7 @@ def slot_size(compiler, local_types: tuple, body) -> int:
     global of the module with v128, or a 0xFD byte in its body: a false hit only costs frame
     space), else 8."""
     if compiler.v128_in_module or V128 in local_types \
-            or compiler.code.find(b"\xfd", body.code_start, body.end) >= 0:
+            or compiler.data.find(b"\xfd", body.code_start, body.end) >= 0:
         return 16
     return 8
 
