@@ -21,7 +21,6 @@ A handler that pushes a pending comparison (K_FLAGS) materialises it unless the 
 instruction consumes it (values.settle_flags), so the loop itself checks nothing.
 """
 
-import weakref
 
 from ..backend_x64 import masm
 from ..backend_x64.abi import (LOC_GPR, LOC_STACK, LOC_XMM, emit_stack_check,
@@ -74,20 +73,23 @@ def _function_entry(a, stack_trap, vmctx_mem) -> tuple:
 _ENTRY_FRAME_FIELDS = _function_entry(Assembler(), Label(), Mem(RSP, None, 1, 0))
 
 
-_CODE_LISTS = weakref.WeakKeyDictionary()  # code_list's results by module context
-
-
 def code_list(module) -> list:
     """The module's bytes up to the end of its last function body, as a list: the compiler
     reads them one at a time (~25K reads per compile of a large module), and CPython specialises
     indexing a list, not bytes (for which it goes through the generic subscript). Positions stay
     those of the module; FunctionCompiler.data keeps the bytes for what needs them (find,
-    struct). Made once per module context (lazy compilation and parallel chunks make a
-    compiler per function or chunk)."""
-    code = _CODE_LISTS.get(module)
+    struct). Made once per module context (parallel chunks make a compiler per chunk), and
+    only while it compiles many bodies: a context that lives with its module and compiles one
+    body at a time (lazy compilation) reads the bytes themselves rather than keep a list of 8
+    bytes per byte (`ModuleContext.list_code`)."""
+    code = module.code
     if code is None:
         bodies = module.codes
-        code = _CODE_LISTS[module] = list(module.data[:bodies[-1].end]) if bodies else []
+        if not module.list_code:
+            code = module.data
+        else:
+            code = list(module.data[:bodies[-1].end]) if bodies else []
+        module.code = code
     return code
 
 

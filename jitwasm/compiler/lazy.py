@@ -43,6 +43,7 @@ class LazyCompiledModule:
         self.explicit_bounds = options.explicit_bounds
         self.context = ModuleContext(info, options)
         self.context.func_labels = None  # calls between functions go through vmctx.funcs
+        self.context.list_code = False   # kept for the module's life: no list of its bytes
         self.codes: list = [None] * count  # CodeMemory per compiled function
         self.slots = (_U64 * max(count, 1))()
         self._lock = _thread.allocate_lock()

@@ -38,6 +38,8 @@ class ModuleContext:
         self.num_imported_funcs = info.num_imported_funcs
         self.info = info
         self.codes = info.codes
+        self.code = None  # the bytes as the compiler reads them (codegen.code_list)
+        self.list_code = True
         self.func_labels = [self.a.new_label() for _ in info.codes]
         self.table_elem_types = [t.elem_type for t in info.table_types]
         self.globals = self._globals(info)
@@ -58,8 +60,10 @@ class ModuleContext:
         self.trap_sites, self.call_sites, self.frame_sizes = {}, {}, {}
 
     def sibling(self) -> "ModuleContext":
-        """Another context for the same module and options."""
-        return ModuleContext(self.info, self.options)
+        """Another context for the same module and options (sharing the bytes as read)."""
+        other = ModuleContext(self.info, self.options)
+        other.code, other.list_code = self.code, self.list_code
+        return other
 
     @staticmethod
     def _globals(info: ModuleInfo) -> list:
