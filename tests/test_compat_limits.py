@@ -104,3 +104,15 @@ def test_negative_limits_mean_no_limit(api, store):
     e = instantiate(api, store, GROW)
     assert e["grow"](store, 10) == 1
     assert e["tgrow"](store, 100) == 1
+
+
+def test_default_memories_of_a_linker_are_the_stores(api, store):
+    store.set_limits(memory_size=2 * 65536)
+    module = api.Module(store.engine, """(module (import "a" "m" (memory 1))
+      (func (export "g") (result i32) (memory.grow (i32.const 5))))""")
+    linker = api.Linker(store.engine)
+    linker.define_unknown_imports_as_default_values(store, module)
+    assert linker.instantiate(store, module).exports(store)["g"](store) == -1
+    too_big = api.Module(store.engine, '(module (import "a" "n" (memory 3)))')
+    with pytest.raises(api.WasmtimeError, match="memory minimum size of 3 pages exceeds"):
+        api.Linker(store.engine).define_unknown_imports_as_default_values(store, too_big)

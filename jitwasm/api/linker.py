@@ -132,9 +132,9 @@ class Linker(Managed):
     def define_unknown_imports_as_default_values(self, store, module: Module) -> None:
         """Define each import of `module` not yet defined as a default: functions returning
         zeros (null references), zero globals, minimal memories and null-filled tables."""
-        rt_store(store)
+        limiter = rt_store(store).limiter
         for imp in self._unknown_imports(module):
-            self._linker.define(imp.module, imp.name, _default_extern(module, imp))
+            self._linker.define(imp.module, imp.name, _default_extern(module, imp, limiter))
 
     def _unknown_imports(self, module: Module) -> list:
         if not isinstance(module, Module):
@@ -158,7 +158,8 @@ def _trap(module: str, name: str):
 _ZERO = {t.F32: 0.0, t.F64: 0.0}
 
 
-def _default_extern(module: Module, imp):
+def _default_extern(module: Module, imp, limiter):
+    """The default value of an import; memories and tables are the store's (its limits)."""
     if imp.kind == t.EXTERN_FUNC:
         functype = module._module.info.types[imp.desc]
         zeros = tuple(_ZERO.get(k, 0) for k in functype.results)
@@ -167,8 +168,8 @@ def _default_extern(module: Module, imp):
     if imp.kind == t.EXTERN_GLOBAL:
         return RtGlobal(imp.desc, 0)
     if imp.kind == t.EXTERN_MEMORY:
-        return LinearMemory(imp.desc)
-    return RtTable(imp.desc, 0)
+        return LinearMemory(imp.desc, limiter)
+    return RtTable(imp.desc, 0, limiter)
 
 
 class InstancePre(Managed):
