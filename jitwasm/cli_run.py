@@ -296,9 +296,9 @@ def _load(api, engine, path: Path, lazy: bool = False, cache=None,
 
 def _limited_store(api, fuel, timeout, memory_size=None, table_elements=None):
     """A Store whose engine compiles the checks the limits need: fuel (wasmtime's accounting,
-    trap "all fuel consumed by WebAssembly") and a wall-clock timeout (epoch interruption: a
-    daemon thread advances the epoch once, trap "interrupt"); growth limits (Store.set_limits)
-    when `memory_size` (bytes) or `table_elements` is given."""
+    trap "all fuel consumed by WebAssembly") and a wall-clock timeout (epoch interruption, see
+    _start_timeout); growth limits (Store.set_limits) when `memory_size` (bytes) or
+    `table_elements` is given."""
     config = api.Config()
     config.consume_fuel = fuel is not None
     config.epoch_interruption = timeout is not None
@@ -309,13 +309,20 @@ def _limited_store(api, fuel, timeout, memory_size=None, table_elements=None):
     if fuel is not None:
         store.set_fuel(fuel)
     if timeout is not None:
+        store.set_epoch_deadline(1)
+    return store
+
+
+def _start_timeout(store, timeout) -> None:
+    """From now on, a daemon thread advances the epoch once after `timeout` seconds (trap
+    "interrupt"). Started once the modules are loaded: a process with a thread compiles in one
+    process only (compiler/parallel.py), and the time limit is the program's."""
+    if timeout is not None:
         import threading
 
-        store.set_epoch_deadline(1)
         timer = threading.Timer(timeout, store.engine.increment_epoch)
         timer.daemon = True
         timer.start()
-    return store
 
 
 def _call_initialize(api, exports, store) -> None:
@@ -371,8 +378,8 @@ def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=No
         preopens = [parse_dir(spec) for spec in dirs]
         env = build_env(envs, inherit_env)
         preload_paths = [parse_preload(spec) for spec in preloads]
-        store = _limited_store(api, parse_limit("--fuel", fuel, int),
-                               parse_limit("--timeout", timeout, float),
+        seconds = parse_limit("--timeout", timeout, float)
+        store = _limited_store(api, parse_limit("--fuel", fuel, int), seconds,
                                parse_limit("--max-memory-size", max_memory_size, int),
                                parse_limit("--max-table-elements", max_table_elements, int))
         engine = store.engine
@@ -383,6 +390,7 @@ def run_file(path: Path, args=(), dirs=(), envs=(), inherit_env=False, invoke=No
         preloaded = [(name, _load(api, engine, p, lazy, cache, allow_precompiled))
                      for name, p in preload_paths]
         modules = [main_module, *(module for _, module in preloaded)]
+        _start_timeout(store, seconds)
         with WasiCtx(config) as ctx:
             define_wasi(linker, ctx, api, names=imported_wasi_names(modules))
             for name, module in preloaded:
