@@ -192,3 +192,29 @@ def test_each_wasm_thread_gets_an_altstack_removed_at_exit():
 
     gc.collect()
     assert not _mapped(mapping)
+
+
+def test_a_small_altstack_is_replaced_by_a_large_one():
+    """Python's faulthandler installs a ~12 KB altstack from the heap (pytest enables it): a
+    signal frame plus a handler chain could overrun it, so Wasm threads get a large one."""
+    import ctypes
+
+    from jitwasm.backend_x64.traphandler import ALTSTACK_SIZE, MIN_ALTSTACK_SIZE
+
+    rec = make_rec()
+    small = ctypes.create_string_buffer(16 << 10)
+
+    def body():
+        stack = native.StackT()
+        stack.ss_sp = ctypes.addressof(small)
+        stack.ss_size = len(small)
+        native.sigaltstack(stack)
+        assert native.sigaltstack(None).ss_size < MIN_ALTSTACK_SIZE
+        assert rec(3) == 3
+        current = native.sigaltstack(None)
+        altstack = thread_state().altstack
+        assert current.ss_size == ALTSTACK_SIZE
+        assert current.ss_sp == altstack.mapping + native.PAGE_SIZE
+        return current.ss_size
+
+    assert run_in_thread(body) == ALTSTACK_SIZE

@@ -17,7 +17,8 @@ instructions that only read memory:
   handler goes to the one that was installed before jitwasm's first install instead.
 
 Installed with SA_SIGINFO | SA_ONSTACK | SA_NODEFER. Each thread that runs Wasm gets an
-alternate signal stack if it has none (`ensure_altstack`, done by the thread's ThreadState).
+alternate signal stack if it has none or a small one (`ensure_altstack`, done by the thread's
+ThreadState).
 """
 
 import ctypes
@@ -34,6 +35,11 @@ from .regs import CC_B, CC_BE, CC_E, CC_LE, CC_NE, R8, R9, R10, RAX, RDI, RDX, R
 HANDLED_SIGNALS = (native.SIGSEGV, native.SIGBUS, native.SIGILL, native.SIGFPE)
 HANDLER_FLAGS = native.SA_SIGINFO | native.SA_ONSTACK | native.SA_NODEFER
 ALTSTACK_SIZE = 256 << 10
+# A smaller alternate stack than this (Python's faulthandler allocates ~12 KB from the heap) is
+# replaced by ours: the kernel's signal frame (~3 KB with AVX-512 state) plus a handler chain
+# (another runtime's handler before ours, a nested fault under SA_NODEFER) could run past its
+# end into whatever memory lies below it.
+MIN_ALTSTACK_SIZE = 64 << 10
 CHAIN_WINDOW = 64 << 10  # stack a previous handler may use before it re-enters ours
 
 _SIGACTION_SIZE = ctypes.sizeof(native.SigAction)
@@ -222,10 +228,13 @@ class _AltStack:
 
 
 def ensure_altstack() -> _AltStack | None:
-    """Give the calling thread an alternate signal stack if it has none.
+    """Give the calling thread an alternate signal stack if it has none or only a small one
+    (MIN_ALTSTACK_SIZE).
 
-    Returns the new one (keep it as long as the thread runs Wasm) or None if one existed.
+    Returns the new one (keep it as long as the thread runs Wasm) or None if one that is large
+    enough existed.
     """
-    if native.sigaltstack(None).ss_flags & native.SS_DISABLE:
+    current = native.sigaltstack(None)
+    if current.ss_flags & native.SS_DISABLE or current.ss_size < MIN_ALTSTACK_SIZE:
         return _AltStack()
     return None
