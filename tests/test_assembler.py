@@ -216,6 +216,20 @@ def test_unencodable_operand_size_is_an_assembler_error():
     check(lambda a: a.mov_rm(32, RAX, Mem(RCX)), "mov", R(32, RAX), M(Mem(RCX), 4))
 
 
+def test_new_label_is_a_fresh_unbound_label():
+    """operands.new_label (Assembler.new_label) makes what Label() makes: unbound, no fixups,
+    patched at bind like any label."""
+    from jitwasm.backend_x64.operands import Label, new_label
+    a = Assembler()
+    label, other = a.new_label(), new_label()
+    assert isinstance(label, Label) and label is not other
+    assert (label.pos, label.fixups, label.bound) == (-1, None, False)
+    assert repr(label).startswith("Label(unbound")
+    a.jmp(label)
+    a.bind(label)
+    assert label.bound and label.fixups is None and bytes(a.buf) == b"\xe9\0\0\0\0"
+
+
 def test_special_bases_encodings():
     """mod=00 with rbp/r13 means RIP/no-base, so they take a disp8 of 0; rsp/r12 take a SIB."""
     for base in (RBP, R13):

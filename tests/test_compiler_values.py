@@ -267,3 +267,18 @@ def test_deep_value_stacks_with_calls_blocks_and_register_pressure():
         {"(i32.add) " * (2 * n + 999)} (local.get 0) (i32.add)))""")
     assert e.f(2) == 3 * n + n + 1000 * 2 + 5
 
+
+
+def test_used_mask_tables_follow_the_allocation_order():
+    """alloc_gpr's tables, indexed by the mask of used GPRs: the lowest unused register in
+    GPR_ORDER, the mask with it taken, and GCLEAR's release of any register."""
+    from jitwasm.compiler.values import (ALL_GPRS, FREE_COUNT, GBIT, GCLEAR, GPR_ORDER,
+                                         LOWEST_FREE, WITH_LOWEST_FREE)
+    for used in range(ALL_GPRS):
+        first = next(i for i in range(len(GPR_ORDER)) if not used >> i & 1)
+        assert LOWEST_FREE[used] == GPR_ORDER[first]
+        assert WITH_LOWEST_FREE[used] == used | 1 << first
+        assert FREE_COUNT[used] == len(GPR_ORDER) - bin(used).count("1")
+    assert LOWEST_FREE[ALL_GPRS] == -1 and FREE_COUNT[ALL_GPRS] == 0
+    for reg in range(16):
+        assert ALL_GPRS & GCLEAR[reg] == ALL_GPRS ^ GBIT[reg]

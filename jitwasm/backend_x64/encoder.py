@@ -11,7 +11,7 @@ from the end of the instruction, trailing immediate included).
 
 import struct
 
-from .operands import AssemblerError, Label, RipRel
+from .operands import AssemblerError, Label, RipRel, new_label
 
 _pack_i8 = struct.Struct("<b").pack
 _pack_i16 = struct.Struct("<h").pack
@@ -156,9 +156,9 @@ class Encoder:
     def offset(self) -> int:
         return len(self.buf)
 
-    # A fresh unbound Label; the class itself, so `a.new_label()` costs no extra Python frame
-    # (about one label per block, branch and trap site).
-    new_label = staticmethod(Label)
+    # A fresh unbound Label (operands.new_label; the compiler's hot paths call that directly:
+    # a staticmethod looked up on an instance is an unspecialised attribute access).
+    new_label = staticmethod(new_label)
 
     def bind(self, label: Label) -> None:
         """Bind `label` to the current offset and patch every rel32 that referred to it."""

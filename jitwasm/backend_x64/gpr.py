@@ -6,8 +6,6 @@ Integer forms take the operand size in bits first. Each opcode has a per-size ta
 operand is spl/bpl/sil/dil (register numbers 4..7, `BYTE_REX`), so AH..BH are never produced.
 """
 
-from collections import defaultdict
-
 from .encoder import (BYTE_REX, Encoder, _pack_i16, _pack_i32, _pack_u32, heads, pack_imm,
                       signed_imm)
 from .operands import AssemblerError, Label, RipRel
@@ -19,16 +17,28 @@ ROL, ROR, RCL, RCR, SHL, SHR, SAL, SAR = range(8)
 SHIFT_OPS = (ROL, ROR, RCL, RCR, SHL, SHR, SAR)
 
 
-def _no_such_size():
-    raise AssemblerError("operand size not encodable for this instruction")
+class _NoSuchSize:
+    """The entry of a size with no form: any use of it (a caller bug) raises AssemblerError."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key):
+        raise AssemblerError("operand size not encodable for this instruction")
 
 
-def _size_table(entries: dict) -> defaultdict:
-    """size -> entry; a missing size is a caller bug, reported as an AssemblerError. Not a dict
-    subclass with `__missing__`: CPython subscripts instances of Python-level dict subclasses
-    through a generic slot wrapper, ~140 machine instructions per lookup more (~14K lookups per
-    compile of a large module); defaultdict's C subscript calls the factory only on a miss."""
-    return defaultdict(_no_such_size, entries)
+_NO_SUCH_SIZE = _NoSuchSize()
+_SIZE_LIMIT = 129  # sizes 0..128 (bits) index a size table
+
+
+def _size_table(entries: dict) -> list:
+    """size -> entry, as a list indexed by the size in bits; a missing size (a caller bug) gets
+    an entry whose use raises AssemblerError. A list, not a dict: CPython specialises
+    subscripting an exact list by an int, not a dict subclass such as defaultdict (a generic
+    PyObject_GetItem per lookup, ~15K lookups per compile of a large module)."""
+    table = [_NO_SUCH_SIZE] * _SIZE_LIMIT
+    for size, entry in entries.items():
+        table[size] = entry
+    return table
 
 
 def _sized(op8, op, prefix=b"", byte_src=False):

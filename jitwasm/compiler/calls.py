@@ -27,7 +27,7 @@ from ..runtime.traps import (TRAP_INDIRECT_CALL_TYPE_MISMATCH, TRAP_UNDEFINED_EL
 from ..runtime.vmctx import FUNCREF_TYPE_ID, VMCTX_FUNCS
 from .decoding import read_u32
 from .simd_moves import copy_v128
-from .values import ALL_GPRS, ALL_XMMS, GBIT, K_CONST, K_LOCAL, K_REG
+from .values import ALL_XMMS, GBIT, GCLEAR, K_CONST, K_LOCAL, K_REG
 
 # Registers no Wasm argument is passed in: they keep a FuncRef across argument placement.
 _NON_ARG_GPRS = (RAX, RBX, R10, R12, RBP)
@@ -123,12 +123,12 @@ class CallOps:
     def push_results(self, outs: tuple) -> None:
         """Push a call's results (a call plan's): registers as they come back, stack results
         copied to their own slots."""
-        if self.gfree != ALL_GPRS or self.xfree != ALL_XMMS:
+        if self.gused or self.xfree != ALL_XMMS:
             raise AssertionError("register live across a call")
         for t, where_kind, where, out in outs:
             if where_kind != LOC_STACK:
                 if where_kind == LOC_GPR:
-                    self.gfree &= ~GBIT[where]
+                    self.gused |= GBIT[where]
                 else:
                     self.xfree &= ~(1 << where)
                 self.kinds.append(K_REG)  # push, inlined
@@ -179,8 +179,8 @@ class CallOps:
             ref = val
         else:
             for ref in _NON_ARG_GPRS:
-                if self.gfree & GBIT[ref]:
-                    self.gfree ^= GBIT[ref]
+                if not self.gused & GBIT[ref]:
+                    self.gused ^= GBIT[ref]
                     break
             else:
                 ref = RAX
@@ -201,7 +201,7 @@ class CallOps:
         args, outs = self.call_plan(-1 - type_index, params, results)
         self.prepare_call(args)
         self.record_call_site(emit_funcref_call(a, ref, self.vmctx_mem), start)
-        self.gfree |= GBIT[ref]
+        self.gused &= GCLEAR[ref]
         self.push_results(outs)
         return pos
 

@@ -27,22 +27,23 @@ from ..backend_x64.abi import (LOC_GPR, LOC_STACK, LOC_XMM, emit_stack_check,
                                emit_trap_exit, signature_layout)
 from ..backend_x64.assembler import ALU_ADD, ALU_SUB, Assembler, Label, Mem, new_mem
 from ..backend_x64.masm import SCRATCH, XSCRATCH, fits_simm32
+from ..backend_x64.operands import new_label
 from ..backend_x64.regs import R14, RAX, RCX, RDI, RSP
 from ..binary import opcodes as op
 from ..binary.types import F32, V128
-from ..runtime.traps import TRAP_CALL_STACK_EXHAUSTED
+from ..runtime.traps import TRAP_CALL_STACK_EXHAUSTED, TrapSite
 from . import calls, control, floats, memory, numeric, simd, tables
 from .calls import CallOps
 from .control import FUNC, BodyDone, ControlOps, new_frame
 from .decoding import read_u32
 from .floats import FloatOps
 from .interrupts import InterruptChecks
-from .memory import MemoryOps, new_trap_site
+from .memory import MemoryOps, new_tuple
 from .numeric import NumericOps
 from .simd import SimdOps, module_has_v128, slot_size
 from .tables import TableOps
-from .values import (GBIT, INT_SIZE, IS_FLOAT, K_CONST, K_FLAGS, K_LOCAL, K_REG, MASK,
-                     STACK_BASE, ValueStack)
+from .values import (ALL_GPRS, GBIT, GCLEAR, INT_SIZE, IS_FLOAT, K_CONST, K_FLAGS, K_LOCAL,
+                     K_REG, MASK, STACK_BASE, ValueStack)
 
 _FRAME_PLACEHOLDER = Mem(RSP, None, 1, 0x7FFF0000)  # forces a disp32, patched to FRAME + extra
 _UNROLLED_ZEROING = 16  # locals zeroed by single stores; more take a `rep stosq`
@@ -116,7 +117,7 @@ class VariableOps:
         put in a free one (copies from locals and slots). Returns whether it is cached. (An
         integer register is handled by the local.set/tee handler itself.)"""
         if kind != K_REG and kind != K_CONST and kind != K_FLAGS \
-                and (self.xfree if IS_FLOAT[t] else self.gfree):
+                and (self.xfree if IS_FLOAT[t] else self.gused != ALL_GPRS):
             reg = self.alloc(t)
             self.load(kind, val, t, depth, reg)
             kind, val = K_REG, reg
@@ -233,7 +234,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         "reachable", "done", "op_offset", "results", "layout", "ctrl", "fuel_costs",
         # value stack, registers, frame slots, local cache (values.init_values)
         "slot_size", "cache", "gcache", "xcache", "cache_of_gpr", "cache_of_xmm", "kinds",
-        "vals", "types", "floor", "reg_floor", "gfree", "xfree", "local_mems", "local_refs",
+        "vals", "types", "floor", "reg_floor", "gused", "xfree", "local_mems", "local_refs",
         "slot_base", "slot_mems", "nslots",
     )
 
@@ -327,7 +328,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         # The parameters still in their registers start out cached there.
         for i, (kind, where) in enumerate(layout.params):
             if kind == LOC_GPR and where not in clobbered:
-                self.gfree ^= GBIT[where]
+                self.gused ^= GBIT[where]
                 self.cache_local(i, where)
             elif kind == LOC_XMM:
                 self.xfree ^= 1 << where
@@ -428,11 +429,11 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         key = (code, wasm_offset)
         label = self.trap_stubs.get(key)
         if label is None:
-            label = self.trap_stubs[key] = self.a.new_label()
+            label = self.trap_stubs[key] = new_label()
         return label
 
     def record_trap_site(self, native_offset: int, code: int, wasm_offset: int) -> None:
-        self.trap_sites[native_offset] = new_trap_site((code, self.func_index, wasm_offset))
+        self.trap_sites[native_offset] = new_tuple(TrapSite, (code, self.func_index, wasm_offset))
 
     def record_call_site(self, returns_to: int, wasm_offset: int) -> None:
         """A call emitted for the Wasm instruction at `wasm_offset` returns to native offset
@@ -445,7 +446,8 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         for (code, wasm_offset), label in self.trap_stubs.items():
             a.bind(label)
             # record_trap_site, inlined (about two stubs per function)
-            trap_sites[emit_trap_exit(a, code)] = new_trap_site((code, func_index, wasm_offset))
+            trap_sites[emit_trap_exit(a, code)] = new_tuple(TrapSite,
+                                                            (code, func_index, wasm_offset))
 
     # ---- dispatch ---------------------------------------------------------------------------
 
@@ -512,9 +514,9 @@ def _local_write(tee: bool):
             cache = self.cache
             old = cache[index]
             if old >= 0:  # uncache_gpr's register release (cache[index] is overwritten below)
-                bit = GBIT[old]
-                self.gcache &= ~bit
-                self.gfree |= bit
+                keep = GCLEAR[old]
+                self.gcache &= keep
+                self.gused &= keep
             cache[index] = val
             self.gcache |= GBIT[val]
             self.cache_of_gpr[val] = index

@@ -21,12 +21,13 @@ until the `else`/`end` that closes the current frame; nesting is tracked on the 
 from ..backend_x64 import masm
 from ..backend_x64.abi import emit_trap_exit
 from ..backend_x64.assembler import ALU_CMP
+from ..backend_x64.operands import new_label
 from ..backend_x64.regs import CC_NE
 from ..binary import opcodes as op
 from ..binary.types import I32
 from ..runtime.traps import TRAP_UNREACHABLE
 from .decoding import block_type, read_u32
-from .values import GBIT, IS_FLOAT, K_CONST, K_FLAGS, K_LOCAL, K_REG, K_STACK
+from .values import GCLEAR, IS_FLOAT, K_CONST, K_FLAGS, K_LOCAL, K_REG, K_STACK
 
 FUNC, BLOCK, LOOP, IF, ELSE = range(5)
 
@@ -128,7 +129,7 @@ class ControlOps:
                 if IS_FLOAT[types[i]]:
                     self.xfree |= 1 << vals[i]
                 else:
-                    self.gfree |= GBIT[vals[i]]
+                    self.gused &= GCLEAR[vals[i]]
             elif kind == K_LOCAL:
                 self.local_refs[vals[i]] -= 1
         del kinds[height:], vals[height:], types[height:]
@@ -186,7 +187,7 @@ class ControlOps:
         a = self.a
         if kind == K_REG:
             a.test_rr(32, val, val)
-            self.gfree |= GBIT[val]
+            self.gused &= GCLEAR[val]
             return
         if kind == K_LOCAL:
             reg = self.cached(val, I32)
@@ -209,7 +210,7 @@ class ControlOps:
         kinds = self.kinds
         if self.floor < len(kinds):  # spill_all's own test, saving the call
             self.spill_all()
-        self.ctrl.append(new_frame(BLOCK, self.a.new_label(), len(kinds) - len(params), params,
+        self.ctrl.append(new_frame(BLOCK, new_label(), len(kinds) - len(params), params,
                                results))
         return pos
 
@@ -219,7 +220,7 @@ class ControlOps:
         if self.floor < len(self.kinds):  # spill_all's own test, saving the call
             self.spill_all()
         self.uncache_all()  # the header is a merge point (back edges)
-        label = self.a.new_label()
+        label = new_label()
         self.a.bind(label)
         if self.interrupts:
             self.emit_interrupt_checks(header, header - 1)
@@ -231,8 +232,8 @@ class ControlOps:
         cc, cond = self.pop_condition()
         self.spill_all()
         a = self.a
-        frame = new_frame(IF, a.new_label(), len(self.kinds) - len(params), params, results)
-        frame.else_label = a.new_label()
+        frame = new_frame(IF, new_label(), len(self.kinds) - len(params), params, results)
+        frame.else_label = new_label()
         if params:
             self.save_if_params(frame)
         self.ctrl.append(frame)
@@ -361,7 +362,7 @@ class ControlOps:
             a = self.a
             if kind == K_REG:
                 a.test_rr(32, val, val)
-                self.gfree |= GBIT[val]
+                self.gused &= GCLEAR[val]
                 cc = CC_NE
             else:
                 cc = val

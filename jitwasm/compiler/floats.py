@@ -17,7 +17,7 @@ from ..backend_x64.masm_float import (FLOAT_OPS, PARITY_NONE, SHAPE_BINARY, SHAP
 from ..binary import opcodes as op
 from ..binary.types import F32, F64, I32
 from ..runtime.traps import TRAP_INTEGER_OVERFLOW, TRAP_INVALID_CONVERSION
-from .values import GBIT, K_CONST, K_FLAGS, K_LOCAL, K_REG
+from .values import GCLEAR, K_CONST, K_FLAGS, K_LOCAL, K_REG
 
 _RESULT_TYPE = {code: info.sig[1][0] for code, info in op.OPCODES.items()
                 if code in FLOAT_OPS}
@@ -103,7 +103,7 @@ class FloatOps:
             emit(self.a, dst, src, SCRATCH)
         else:
             emit(self.a, dst, src)
-        self.gfree |= GBIT[src]
+        self.gused &= GCLEAR[src]
         self.push(K_REG, dst, t)
 
     def reinterpret(self, emit, shape: int, t: int, start: int) -> None:

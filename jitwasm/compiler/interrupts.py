@@ -27,7 +27,7 @@ from ..binary import opcodes as op
 from ..runtime.traps import TRAP_INTERRUPT, TRAP_OUT_OF_FUEL
 from ..runtime.vmctx import (LIMITS_EPOCH_COUNTER, LIMITS_EPOCH_DEADLINE,
                              LIMITS_FUEL_CONSUMED, VMCTX_STORE_LIMITS)
-from .values import GBIT
+from .values import GCLEAR
 
 _FREE_OPERATORS = (op.NOP, op.DROP, op.BLOCK, op.LOOP, op.UNREACHABLE, op.RETURN, op.ELSE,
                    op.END)
@@ -105,4 +105,4 @@ class InterruptChecks:
             a.mov_rm(64, R10, _COUNTER_VALUE)
             a.alu_rm(ALU_CMP, 64, R10, _EPOCH_DEADLINE)
             a.jcc(CC_AE, self.trap_label(TRAP_INTERRUPT, wasm_offset))
-            self.gfree |= GBIT[R10]
+            self.gused &= GCLEAR[R10]

@@ -13,8 +13,6 @@ compiled with `explicit_bounds`: every access then compares address + offset + s
 length in vmctx.memory_length (kept current by the runtime) before accessing.
 """
 
-from functools import partial
-
 from ..backend_x64 import masm
 from ..backend_x64.assembler import ALU_ADD, ALU_CMP, SHR, Mem, new_mem
 from ..backend_x64.masm import (ACCESS_BYTES, FLOAT_STORES, INT_STORE_SIZES, LOADS, MOV_LOADS,
@@ -26,7 +24,8 @@ from ..runtime import builtins
 from ..runtime.traps import TRAP_MEMORY_OUT_OF_BOUNDS, TrapSite
 from ..runtime.vmctx import VMCTX_MEMORY_LENGTH
 from .decoding import read_memarg, read_u32
-from .values import GBIT, IS_FLOAT, K_CONST, K_LOCAL, K_REG, K_STACK, LOWEST_GPR, WITHOUT_LOWEST
+from .values import (ALL_GPRS, GBIT, GCLEAR, IS_FLOAT, K_CONST, K_LOCAL, K_REG, K_STACK,
+                     LOWEST_FREE, WITH_LOWEST_FREE)
 
 _DISP_LIMIT = 0x80000000
 _HEAP_MEMS_LIMIT = 1 << 12  # heap_mems entries per index register (displacements are unbounded)
@@ -34,7 +33,9 @@ _COPY_REGS = (RDI, RSI, RCX)  # memory.copy d s n: rep movsb's operands
 _FILL_REGS = (RDI, RAX, RCX)  # memory.fill d val n: rep stosb's operands
 _COPY_MASK = GBIT[RDI] | GBIT[RSI] | GBIT[RCX]
 _FILL_MASK = GBIT[RDI] | GBIT[RAX] | GBIT[RCX]
-new_trap_site = partial(tuple.__new__, TrapSite)  # TrapSite((...)) without its Python __new__
+# TrapSite(...) without the namedtuple's Python-level __new__: `new_tuple(TrapSite, fields)`,
+# called directly (through a functools.partial it costs ~20% more; about one per memory access).
+new_tuple = tuple.__new__
 _LOAD_TYPES = {code: info.sig[1][0] for code, info in op.OPCODES.items() if code in LOADS}
 
 
@@ -115,8 +116,8 @@ class MemoryOps:
 
     def record_memory_access(self, wasm_offset: int) -> None:
         """The next instruction may fault: map its native offset to this Wasm instruction."""
-        self.trap_sites[len(self.a.buf)] = new_trap_site((TRAP_MEMORY_OUT_OF_BOUNDS,
-                                                          self.func_index, wasm_offset))
+        self.trap_sites[len(self.a.buf)] = new_tuple(
+            TrapSite, (TRAP_MEMORY_OUT_OF_BOUNDS, self.func_index, wasm_offset))
 
     def op_memory_size(self, pos):
         dst = self.alloc_gpr()
@@ -148,14 +149,14 @@ class MemoryOps:
         self.take_gpr(RAX)
         xtmp = self.alloc_xmm()
         masm.memory_copy(self.a, self.trap_label(TRAP_MEMORY_OUT_OF_BOUNDS, start), RAX, xtmp)
-        self.gfree |= _COPY_MASK | GBIT[RAX]
+        self.gused &= ~(_COPY_MASK | GBIT[RAX])
         self.xfree |= 1 << xtmp
         return pos + 2
 
     def op_memory_fill(self, pos, start):
         self.pop_to_registers(_FILL_REGS)
         masm.memory_fill(self.a, self.trap_label(TRAP_MEMORY_OUT_OF_BOUNDS, start))
-        self.gfree |= _FILL_MASK
+        self.gused &= ~_FILL_MASK
         return pos + 1
 
 
@@ -191,22 +192,22 @@ def _load(opcode):
             dst = val
         elif is_float:
             dst = self.alloc_xmm()
-        elif self.gfree:  # alloc_gpr, inlined
-            free = self.gfree
-            dst = LOWEST_GPR[free]
-            self.gfree = WITHOUT_LOWEST[free]
+        elif self.gused != ALL_GPRS:  # alloc_gpr, inlined
+            used = self.gused
+            dst = LOWEST_FREE[used]
+            self.gused = WITH_LOWEST_FREE[used]
         else:
             dst = self.alloc_gpr()
         mem = self.mem_address(kind, val, depth, offset, opcode, start)
         a = self.a  # record_memory_access, inlined
-        self.trap_sites[len(a.buf)] = new_trap_site((TRAP_MEMORY_OUT_OF_BOUNDS, self.func_index,
-                                                     start))
+        self.trap_sites[len(a.buf)] = new_tuple(
+            TrapSite, (TRAP_MEMORY_OUT_OF_BOUNDS, self.func_index, start))
         if mov_size:
             a.mov_rm(mov_size, dst, mem)
         else:
             emit(a, dst, mem)
         if kind == K_REG and not reuse:
-            self.gfree |= GBIT[val]
+            self.gused &= GCLEAR[val]
         kinds[depth] = K_REG
         vals[depth] = dst
         types[depth] = t
@@ -263,8 +264,8 @@ def _store(opcode):
                 form = 0
         mem = self.mem_address(ak, av, depth, offset, opcode, start)
         # record_memory_access, inlined
-        self.trap_sites[len(a.buf)] = new_trap_site((TRAP_MEMORY_OUT_OF_BOUNDS, self.func_index,
-                                                     start))
+        self.trap_sites[len(a.buf)] = new_tuple(
+            TrapSite, (TRAP_MEMORY_OUT_OF_BOUNDS, self.func_index, start))
         if form == 0:
             a.mov_mr(size, mem, src)
         elif form == 1:
@@ -272,14 +273,14 @@ def _store(opcode):
         else:
             a.mov_mi(size, mem, src)
         if ak == K_REG:
-            self.gfree |= GBIT[av]
+            self.gused &= GCLEAR[av]
         if vk == K_REG:  # free_if_reg, inlined
             if is_float:
                 self.xfree |= 1 << vv
             else:
-                self.gfree |= GBIT[vv]
+                self.gused &= GCLEAR[vv]
         if held >= 0:
-            self.gfree |= GBIT[held]
+            self.gused &= GCLEAR[held]
         return pos
     return handler
 

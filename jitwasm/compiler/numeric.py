@@ -18,8 +18,8 @@ from ..binary.leb128 import read_s32
 from ..binary.types import I32, I64
 from ..runtime.traps import TRAP_INTEGER_DIVIDE_BY_ZERO, TRAP_INTEGER_OVERFLOW
 from .decoding import read_signed
-from .values import (FLAG_CONSUMERS, GBIT, INT_SIZE, K_CONST, K_FLAGS, K_LOCAL, K_REG,
-                     LOWEST_GPR, MASK, WITHOUT_LOWEST)
+from .values import (ALL_GPRS, FLAG_CONSUMERS, GCLEAR, INT_SIZE, K_CONST, K_FLAGS, K_LOCAL,
+                     K_REG, LOWEST_FREE, MASK, WITH_LOWEST_FREE)
 
 # Condition after swapping the operands of a comparison (a < b  <=>  b > a).
 SWAPPED_CC = {CC_E: CC_E, CC_NE: CC_NE, CC_L: CC_G, CC_G: CC_L, CC_LE: CC_GE, CC_GE: CC_LE,
@@ -95,7 +95,7 @@ class NumericOps:
             self.load(lk, lv, t, depth, dst)
         if rk == K_REG:
             a.alu_rr(alu, size, dst, rv)
-            self.gfree |= GBIT[rv]
+            self.gused &= GCLEAR[rv]
         else:
             is_mem, src = self.int_operand(rk, rv, t, rdepth)
             if is_mem is None:
@@ -138,7 +138,7 @@ class NumericOps:
         else:
             a.imul_rr(size, dst, src)
             if rk == K_REG:
-                self.gfree |= GBIT[rv]
+                self.gused &= GCLEAR[rv]
         self.push(K_REG, dst, t)
 
     def int_shift(self, shift: int, t: int) -> None:
@@ -164,7 +164,7 @@ class NumericOps:
             lv = dst  # rcx stays held, now for the count
             if ck == K_REG:
                 a.mov_rr(32, RCX, cv)
-                self.gfree |= GBIT[cv]
+                self.gused &= GCLEAR[cv]
             else:
                 self.load(ck, cv, t, depth + 1, RCX)
         elif ck == K_REG and cv == RCX:
@@ -173,10 +173,10 @@ class NumericOps:
             self.take_gpr(RCX)
             self.load(ck, cv, t, depth + 1, RCX)
             if ck == K_REG:
-                self.gfree |= GBIT[cv]
+                self.gused &= GCLEAR[cv]
         dst = self.into_reg(lk, lv, t, depth)
         a.shift_rcl(shift, size, dst)
-        self.gfree |= GBIT[RCX]
+        self.gused &= GCLEAR[RCX]
         self.push(K_REG, dst, t)
 
     def int_divrem(self, kind: str, t: int) -> None:
@@ -200,7 +200,7 @@ class NumericOps:
         if rk == K_REG:
             if rv == RAX or rv == RDX:
                 a.mov_rr(64, SCRATCH, rv)
-                self.gfree |= GBIT[rv]
+                self.gused &= GCLEAR[rv]
                 divisor = SCRATCH
             else:
                 divisor = rv
@@ -215,19 +215,19 @@ class NumericOps:
             self.take_gpr(RAX)
             self.load(lk, lv, t, depth, RAX)
             if lk == K_REG:
-                self.gfree |= GBIT[lv]
+                self.gused &= GCLEAR[lv]
         self.take_gpr(RDX)
         masm.divrem(a, kind, size, divisor, divisor_is_mem, check_zero, check_minus_one,
                     check_zero and self.trap_label(TRAP_INTEGER_DIVIDE_BY_ZERO, offset),
                     kind == "div_s" and check_minus_one
                     and self.trap_label(TRAP_INTEGER_OVERFLOW, offset))
         if rk == K_REG and divisor != SCRATCH:
-            self.gfree |= GBIT[rv]
+            self.gused &= GCLEAR[rv]
         if kind.startswith("div"):
-            self.gfree |= GBIT[RDX]
+            self.gused &= GCLEAR[RDX]
             self.push(K_REG, RAX, t)
         else:
-            self.gfree |= GBIT[RAX]
+            self.gused &= GCLEAR[RAX]
             self.push(K_REG, RDX, t)
 
     def _unsigned_pow2(self, kind, t, lk, lv, depth, divisor) -> None:
@@ -281,9 +281,9 @@ class NumericOps:
             else:
                 a.alu_rr(ALU_CMP, size, left, src)
             if lk == K_REG:
-                self.gfree |= GBIT[lv]
+                self.gused &= GCLEAR[lv]
             if rk == K_REG:
-                self.gfree |= GBIT[rv]
+                self.gused &= GCLEAR[rv]
         else:  # left in memory; right is a constant or memory
             left = self.local_mems[lv] if lk == K_LOCAL else self.mem_of(lk, lv, ldepth)
             if rk == K_CONST and (size == 32 or fits_simm32(rv)):
@@ -314,7 +314,7 @@ class NumericOps:
         else:
             a.test_rr(size, src, src)
             if kind == K_REG:
-                self.gfree |= GBIT[val]
+                self.gused &= GCLEAR[val]
         self.push(K_FLAGS, CC_E, I32)
 
     def int_unary(self, name: str, t: int) -> None:
@@ -415,10 +415,10 @@ def _binop(alu, t, commutative):
                 a = self.a
                 if kinds[n] == K_LOCAL:
                     self.local_refs[dst] -= 1
-                    free = self.gfree  # alloc_gpr, inlined
-                    if free:
-                        reg = LOWEST_GPR[free]
-                        self.gfree = WITHOUT_LOWEST[free]
+                    used = self.gused  # alloc_gpr, inlined
+                    if used != ALL_GPRS:
+                        reg = LOWEST_FREE[used]
+                        self.gused = WITH_LOWEST_FREE[used]
                     else:
                         reg = self.alloc_gpr()
                     cached = self.cache[dst]  # load of a local, inlined

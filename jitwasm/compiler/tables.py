@@ -15,7 +15,7 @@ from ..binary.types import FUNCREF, I32
 from ..runtime import builtins
 from ..runtime.traps import TRAP_TABLE_OUT_OF_BOUNDS
 from .decoding import read_u32
-from .values import GBIT, K_CONST, K_FLAGS, K_REG
+from .values import GCLEAR, K_CONST, K_FLAGS, K_REG
 
 
 class TableOps:
@@ -58,8 +58,8 @@ class TableOps:
             self.a.mov_mi(64, mem, vv)
         else:
             self.a.mov_mr(64, mem, value)
-            self.gfree |= GBIT[value]
-        self.gfree |= GBIT[index]
+            self.gused &= GCLEAR[value]
+        self.gused &= GCLEAR[index]
         return pos
 
     def op_table_size(self, pos, start):
@@ -108,7 +108,7 @@ class TableOps:
             return pos
         if kind == K_REG:
             self.a.test_rr(64, val, val)
-            self.gfree |= GBIT[val]
+            self.gused &= GCLEAR[val]
         else:
             self.a.alu_mi(ALU_CMP, 64, self.mem_of(kind, val, len(self.kinds)), 0)
         self.push(K_FLAGS, CC_E, I32)

@@ -58,11 +58,14 @@ for _i, _r in enumerate(GPR_ORDER):
 del _i, _r
 GPR_BY_BIT = {1 << i: r for i, r in enumerate(GPR_ORDER)}
 ALL_GPRS = (1 << len(GPR_ORDER)) - 1
-# By free mask: the register its lowest bit stands for, and the mask without that bit (what
-# alloc_gpr takes). Tables of preallocated ints: CPython allocates every int above 256 that
-# `free & -free` and `free ^ bit` would compute.
-LOWEST_GPR = tuple(GPR_BY_BIT[m & -m] if m else -1 for m in range(ALL_GPRS + 1))
-WITHOUT_LOWEST = tuple(m & (m - 1) for m in range(ALL_GPRS + 1))
+# The GPRs are tracked by a mask of the used ones (`gused`), not of the free ones: it is
+# mostly below 256 (rax, rdx and rcx, bits 8..10, are allocated last), ints CPython does not
+# allocate, where a free mask is mostly above. By used mask: the register of the lowest clear
+# bit (what alloc_gpr takes) and the mask with that bit set, tables of preallocated ints.
+LOWEST_FREE = tuple(GPR_BY_BIT[~m & (m + 1)] if m != ALL_GPRS else -1
+                    for m in range(ALL_GPRS + 1))
+WITH_LOWEST_FREE = tuple(m | (m + 1) for m in range(ALL_GPRS + 1))
+GCLEAR = [ALL_GPRS ^ bit for bit in GBIT]  # by register: `used & GCLEAR[reg]` releases it
 XMM_COUNT = 15  # xmm0-xmm14; xmm15 is masm.XSCRATCH
 ALL_XMMS = (1 << XMM_COUNT) - 1
 
@@ -86,7 +89,7 @@ for _code in (op.IF, op.BR_IF, op.DROP, op.I32_EQZ, op.SELECT, op.SELECT_T, op.L
     FLAG_CONSUMERS[_code] = 1
 FLAG_CONSUMERS = tuple(FLAG_CONSUMERS)
 del _code
-FREE_COUNT = tuple(bin(m).count("1") for m in range(ALL_GPRS + 1))
+FREE_COUNT = tuple(len(GPR_ORDER) - bin(m).count("1") for m in range(ALL_GPRS + 1))  # by used
 _READ_CACHE_MIN_FREE = 4  # keep this many GPRs free when caching a local on a read
 
 
@@ -116,7 +119,7 @@ class ValueStack:
         # K_STACK, every entry below `reg_floor` is not K_REG; floor <= reg_floor.
         self.floor = STACK_BASE
         self.reg_floor = STACK_BASE
-        self.gfree = ALL_GPRS
+        self.gused = 0
         self.xfree = ALL_XMMS
         self.local_mems = local_mems
         self.local_refs = [0] * len(local_mems)
@@ -148,15 +151,15 @@ class ValueStack:
     # ---- registers --------------------------------------------------------------------------
 
     def alloc_gpr(self) -> int:
-        free = self.gfree
-        if not free:
+        used = self.gused
+        if used == ALL_GPRS:
             if self.gcache:
                 self.uncache_gpr(GPR_BY_BIT[self.gcache & -self.gcache])
             else:
                 self.spill_bottom_reg(False)
-            free = self.gfree
-        self.gfree = WITHOUT_LOWEST[free]
-        return LOWEST_GPR[free]
+            used = self.gused
+        self.gused = WITH_LOWEST_FREE[used]
+        return LOWEST_FREE[used]
 
     def alloc_xmm(self) -> int:
         free = self.xfree
@@ -177,14 +180,14 @@ class ValueStack:
         if IS_FLOAT[t]:
             self.xfree |= 1 << reg
         else:
-            self.gfree |= GBIT[reg]
+            self.gused &= GCLEAR[reg]
 
     def free_if_reg(self, kind: int, val: int, t: int) -> None:
         if kind == K_REG:
             if IS_FLOAT[t]:
                 self.xfree |= 1 << val
             else:
-                self.gfree |= GBIT[val]
+                self.gused &= GCLEAR[val]
 
     def owner(self, reg: int, xmm: bool) -> int:
         """Index of the stack entry in `reg`, or -1."""
@@ -201,19 +204,19 @@ class ValueStack:
         bit = GBIT[reg]
         if self.gcache & bit:
             self.uncache_gpr(reg)
-        if self.gfree & bit:
-            self.gfree ^= bit
+        if not self.gused & bit:
+            self.gused ^= bit
             return
         i = self.owner(reg, False)
         if i < 0:
             raise AssertionError(f"register {reg} is held by the current instruction")
-        if self.gfree or self.gcache:
+        if self.gused != ALL_GPRS or self.gcache:
             new = self.alloc_gpr()
             self.a.mov_rr(64, new, reg)
             self.vals[i] = new
         else:
             self.spill_entry(i)
-            self.gfree ^= bit
+            self.gused ^= bit
 
     def pop_to_registers(self, targets: tuple) -> None:
         """Pop the top len(targets) integer entries into the GPRs `targets` (in order), which
@@ -223,18 +226,18 @@ class ValueStack:
         for reg in targets:  # claim the free targets first, so relocation cannot pick them
             if self.gcache & GBIT[reg]:
                 self.uncache_gpr(reg)
-            if self.gfree & GBIT[reg]:
-                self.gfree ^= GBIT[reg]
+            if not self.gused & GBIT[reg]:
+                self.gused ^= GBIT[reg]
         for reg in targets:
             i = self.owner(reg, False)
             if 0 <= i < first:
-                if self.gfree or self.gcache:
+                if self.gused != ALL_GPRS or self.gcache:
                     new = self.alloc_gpr()
                     self.a.mov_rr(64, new, reg)
                     vals[i] = new
                 else:
                     self.spill_entry(i)
-                    self.gfree ^= GBIT[reg]
+                    self.gused ^= GBIT[reg]
         sources = [self.pop() + (first + j,) for j in range(len(targets) - 1, -1, -1)][::-1]
         moves = {}
         for reg, (kind, val, _, _) in zip(targets, sources):
@@ -246,7 +249,7 @@ class ValueStack:
             if kind != K_REG:
                 self.load(kind, val, t, depth, reg)
             elif val not in targets:
-                self.gfree |= GBIT[val]
+                self.gused &= GCLEAR[val]
 
     def spill_bottom_reg(self, xmm: bool) -> None:
         """Spill the bottom-most register entry of a class (frees one register)."""
@@ -487,7 +490,7 @@ class ValueStack:
         bugs)."""
         if len(self.kinds) > STACK_BASE or self.gcache or self.xcache:
             raise AssertionError("values left at the end of the function")
-        if self.gfree != ALL_GPRS or self.xfree != ALL_XMMS:
+        if self.gused or self.xfree != ALL_XMMS:
             raise AssertionError("register leaked by the compiler")
 
     # ---- the local cache --------------------------------------------------------------------
@@ -507,14 +510,14 @@ class ValueStack:
         cache = self.cache
         reg = cache[index]
         if reg < 0:
-            free = self.gfree
-            if FREE_COUNT[free] < _READ_CACHE_MIN_FREE or IS_FLOAT[t] \
+            used = self.gused
+            if FREE_COUNT[used] < _READ_CACHE_MIN_FREE or IS_FLOAT[t] \
                     or self.local_types[index] != t:
                 return -1
             # alloc_gpr and cache_local inlined: registers are free, the local is uncached (the
             # commonest read into the cache)
-            reg = LOWEST_GPR[free]
-            self.gfree = WITHOUT_LOWEST[free]
+            reg = LOWEST_FREE[used]
+            self.gused = WITH_LOWEST_FREE[used]
             self.a.mov_rm(INT_SIZE[t], reg, self.local_mems[index])
             cache[index] = reg
             self.gcache |= GBIT[reg]
@@ -543,9 +546,9 @@ class ValueStack:
                 self.uncache_gpr(reg)
 
     def uncache_gpr(self, reg: int) -> None:
-        bit = GBIT[reg]
-        self.gcache &= ~bit
-        self.gfree |= bit
+        keep = GCLEAR[reg]
+        self.gcache &= keep
+        self.gused &= keep
         self.cache[self.cache_of_gpr[reg]] = -1
 
     def uncache_xmm(self, reg: int) -> None:
@@ -560,6 +563,6 @@ class ValueStack:
         if not (self.gcache or self.xcache):
             return
         self.cache = [-1] * len(self.cache)
-        self.gfree |= self.gcache
+        self.gused &= ~self.gcache
         self.xfree |= self.xcache
         self.gcache = self.xcache = 0
