@@ -135,20 +135,14 @@ def measure_module(module: Path, repeat: int, env: dict) -> tuple:
 
 
 def compile_throughput(path: Path, repeat: int) -> tuple:
-    """(code section bytes, median seconds) of eager compiles of the module at `path`."""
-    from jitwasm.binary import decode_module
-    from jitwasm.compiler import compile_module
-    from jitwasm.validation import validate_module
+    """(code section bytes, median seconds) of eager compiles of the module at `path` in this
+    process, measured as compile_speed.py does (one process, after a warm-up)."""
+    from compile_speed import load, time_runs
+    from decode_validate import code_section_bytes
 
-    info = decode_module(path.read_bytes())
-    validate_module(info)
-    size = sum(b.end - b.offset for b in info.codes)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        compile_module(info)
-        times.append(time.perf_counter() - start)
-    return size, statistics.median(times)
+    info = load(path)
+    (samples,) = time_runs(info, repeat, [1])
+    return code_section_bytes(info), statistics.median(samples)
 
 
 def main() -> int:
