@@ -25,7 +25,7 @@ instruction consumes it (values.settle_flags), so the loop itself checks nothing
 from ..backend_x64 import masm
 from ..backend_x64.abi import (LOC_GPR, LOC_STACK, LOC_XMM, emit_stack_check,
                                emit_trap_exit, signature_layout)
-from ..backend_x64.assembler import ALU_ADD, ALU_SUB, Assembler, Label, Mem, new_mem
+from ..backend_x64.assembler import ALU_ADD, ALU_SUB, Assembler, Label, Mem
 from ..backend_x64.masm import SCRATCH, XSCRATCH, fits_simm32
 from ..backend_x64.operands import new_label
 from ..backend_x64.regs import R14, RAX, RCX, RDI, RSP
@@ -38,7 +38,7 @@ from .control import FUNC, BodyDone, ControlOps, new_frame
 from .decoding import read_u32
 from .floats import FloatOps
 from .interrupts import InterruptChecks
-from .memory import MemoryOps, new_tuple
+from .memory import MemoryOps, intern_mem, new_tuple
 from .numeric import NumericOps
 from .simd import SimdOps, module_has_v128, slot_size
 from .tables import TableOps
@@ -56,7 +56,6 @@ _GLOBAL_CELL = Mem(SCRATCH, None, 1, 0)  # a global's cell, its address in SCRAT
 # large (displacements are unbounded).
 _FRAME_MEMS: dict = {}
 _HEAP_MEMS = tuple({} for _ in range(17))
-_OPERANDS_LIMIT = 1 << 12
 
 
 def _function_entry(a, stack_trap, vmctx_mem) -> tuple:
@@ -306,9 +305,7 @@ class FunctionCompiler(ValueStack, ControlOps, VariableOps, NumericOps, FloatOps
         """The operand [rsp + disp], made once (see _FRAME_MEMS)."""
         mem = _FRAME_MEMS.get(disp)
         if mem is None:
-            if len(_FRAME_MEMS) >= _OPERANDS_LIMIT:
-                _FRAME_MEMS.clear()
-            mem = _FRAME_MEMS[disp] = new_mem((RSP, None, 1, disp))
+            mem = intern_mem(_FRAME_MEMS, RSP, None, disp)
         return mem
 
     def prologue(self, params, layout, body) -> None:

@@ -28,11 +28,20 @@ from .values import (ALL_GPRS, GBIT, GCLEAR, IS_FLOAT, K_CONST, K_LOCAL, K_REG, 
                      LOWEST_FREE, WITH_LOWEST_FREE)
 
 _DISP_LIMIT = 0x80000000
-_HEAP_MEMS_LIMIT = 1 << 12  # heap_mems entries per index register (displacements are unbounded)
+OPERANDS_LIMIT = 1 << 12  # entries of an intern_mem table (displacements are unbounded)
 _COPY_REGS = (RDI, RSI, RCX)  # memory.copy d s n: rep movsb's operands
 _FILL_REGS = (RDI, RAX, RCX)  # memory.fill d val n: rep stosb's operands
 _COPY_MASK = GBIT[RDI] | GBIT[RSI] | GBIT[RCX]
 _FILL_MASK = GBIT[RDI] | GBIT[RAX] | GBIT[RCX]
+
+
+def intern_mem(table: dict, base: int, index, disp: int) -> Mem:
+    """Make [base + index + disp] and keep it in `table` by disp: the miss path of the operand
+    tables (heap operands here, frame operands in codegen); a table is cleared when full."""
+    if len(table) >= OPERANDS_LIMIT:
+        table.clear()
+    mem = table[disp] = new_mem((base, index, 1, disp))
+    return mem
 # TrapSite(...) without the namedtuple's Python-level __new__: `new_tuple(TrapSite, fields)`,
 # called directly (through a functools.partial it costs ~20% more; about one per memory access).
 new_tuple = tuple.__new__
@@ -87,9 +96,7 @@ class MemoryOps:
         mems = self.heap_mems[16 if index is None else index]
         mem = mems.get(disp)
         if mem is None:
-            if len(mems) >= _HEAP_MEMS_LIMIT:
-                mems.clear()
-            mem = mems[disp] = new_mem((R15, index, 1, disp))
+            mem = intern_mem(mems, R15, index, disp)
         return mem
 
     def checked_address(self, kind: int, val: int, depth: int, offset: int, width: int,
